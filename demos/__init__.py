@@ -1,0 +1,1 @@
+"""Runnable demos that answer the classic backprop questions with gradstep's engine."""

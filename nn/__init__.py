@@ -1,0 +1,1 @@
+"""Neural-network building blocks made only of `autograd.Value` operations."""
