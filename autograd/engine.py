@@ -25,8 +25,8 @@ __all__ = [
     "vsum",
 ]
 
-Number = Union[int, float]
-Operand = Union["Value", int, float]
+Number = int | float
+Operand = Union["Value", int, float]  # noqa: UP007 (forward reference to Value)
 
 _isfinite = math.isfinite
 _mul = operator.mul
@@ -478,8 +478,8 @@ def dot(weights: Sequence[Operand], inputs: Sequence[Operand], bias: Operand | N
     if bias is not None:
         if isinstance(bias, Value):
             total = total + bias.data
-            children = children + (bias,)
-            local_grads = local_grads + (1.0,)
+            children = (*children, bias)
+            local_grads = (*local_grads, 1.0)
         else:
             total = total + _as_float(bias, "dot")
     return Value(total, children=children, local_grads=local_grads, op="dot")
