@@ -26,7 +26,7 @@ __all__ = [
 ]
 
 Number = int | float
-Operand = Union["Value", int, float]  # noqa: UP007 (forward reference to Value)
+Operand = Union["Value", int, float]
 
 _isfinite = math.isfinite
 _mul = operator.mul
