@@ -1,0 +1,225 @@
+"""Backprop one chain-rule step at a time.
+
+`chain_rule_steps(root)` runs exactly the backward pass of `Value.backward()`, but pauses after
+every edge and tells you what happened there::
+
+    child.grad += local_grad * upstream_grad          # one edge = one step
+
+Each step is a `ChainRuleStep` record: which node and which of its children, the upstream grad
+(d root / d node), the local derivative (d node / d child), their product (the contribution) and the
+child's grad before and after, with the op's derivative written as text from the op registry.
+The terminal stepper (`gradstep step`) and the browser stepper (`write_stepper_html`) show these.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Literal
+
+from .engine import OPS, Value, topological_order
+
+__all__ = ["ChainRuleStep", "chain_rule_steps", "describe_node"]
+
+
+@dataclass(frozen=True)
+class ChainRuleStep:
+    """One step of backprop: the chain rule applied to one edge ``node -> child``.
+
+    Attributes:
+        index: the step number. Edge steps are numbered 1, 2, 3, ... in the order backward()
+            processes them; the seeding step (only with ``include_seed=True``) is step 0.
+        kind: ``"edge"`` for a chain-rule step, ``"seed"`` for setting d root / d root = 1.
+        node: the node whose grad flows down (for the seed: the root).
+        child: the operand receiving grad (for the seed: the root itself).
+        child_position: which operand of `node` the child is (0 for ``a`` in ``a*b``, 1 for ``b``;
+            a value used twice, as in ``x*x``, gets one step per position). -1 for the seed.
+        node_number, child_number: positions of `node` and `child` in ``topological_order(root)``,
+            the numbers the renderer draws them with (``v{number}`` in the SVG).
+        upstream_grad: d root / d node, final by the time the node is processed.
+        local_grad: d node / d child at this position, recorded by the op in the forward pass.
+        contribution: ``local_grad * upstream_grad``, the amount added to the child's grad.
+        child_grad_before, child_grad_after: the child's grad around the update
+            (``after == before + contribution``, computed with the very same float operations as
+            backward()).
+        op: the op name of `node` (a key of `autograd.OPS`).
+        derivative_text: the op's derivative for this operand, such as ``d(a*b)/da = b``.
+    """
+
+    index: int
+    kind: Literal["edge", "seed"]
+    node: Value
+    child: Value
+    child_position: int
+    node_number: int
+    child_number: int
+    upstream_grad: float
+    local_grad: float
+    contribution: float
+    child_grad_before: float
+    child_grad_after: float
+    op: str
+    derivative_text: str
+
+    def equation(self) -> str:
+        """The step as one line of arithmetic: ``upstream × local = contribution``."""
+        return f"{self.upstream_grad!r} × {self.local_grad!r} = {self.contribution!r}"
+
+
+def chain_rule_steps(root: Value, *, include_seed: bool = False) -> Iterator[ChainRuleStep]:
+    """Run ``root.backward()`` one edge at a time, yielding a `ChainRuleStep` after each edge.
+
+    The order, the arithmetic and the grads left behind are exactly those of `Value.backward()`:
+    nodes in reverse ``topological_order(root)``, each node's children in order, and
+    ``child.grad += local_grad * upstream_grad`` per edge, so after the generator is exhausted
+    every grad is bit-for-bit what ``root.backward()`` would have left. The same reset rules apply:
+    interior grads are reset to 0, `root` gets grad 1.0 (added if `root` is a leaf), and leaves
+    accumulate onto whatever grad they already hold.
+
+    With ``include_seed=True`` the first record (index 0, kind ``"seed"``) is the root's seeding
+    d root / d root = 1, so a viewer can show it as the starting step.
+
+    Nothing happens until you ask for the first step (it is a generator), and the graph's grads
+    are updated step by step as you iterate: stopping half-way leaves a half-finished backward
+    pass. Don't change grads or build new nodes on this graph while stepping through it.
+    """
+    if not isinstance(root, Value):
+        raise TypeError(f"chain_rule_steps: expected a Value, got {type(root).__name__} {root!r}")
+    order = topological_order(root)
+    number_of = {node: number for number, node in enumerate(order)}
+    root_number = len(order) - 1
+
+    # The seeding, with the same rules as Value.backward().
+    for node in order:
+        if node.children:
+            node.grad = 0.0
+    root_grad_before = root.grad
+    if root.children:
+        root.grad = 1.0
+    else:
+        root.grad += 1.0
+    if include_seed:
+        yield ChainRuleStep(
+            index=0,
+            kind="seed",
+            node=root,
+            child=root,
+            child_position=-1,
+            node_number=root_number,
+            child_number=root_number,
+            upstream_grad=1.0,
+            local_grad=1.0,
+            contribution=1.0,
+            child_grad_before=root_grad_before,
+            child_grad_after=root.grad,
+            op=root.op,
+            derivative_text="d(root)/d(root) = 1",
+        )
+
+    index = 0
+    for node_number in range(root_number, -1, -1):
+        node = order[node_number]
+        if not node.children:
+            continue
+        upstream = node.grad
+        spec = OPS.get(node.op)
+        for position, (child, local) in enumerate(zip(node.children, node.local_grads)):
+            before = child.grad
+            contribution = local * upstream
+            # Written as `before + contribution` on purpose: this is exactly what backward()'s
+            # `child.grad += local * upstream` computes, so the grads agree to the last bit.
+            child.grad = before + contribution
+            index += 1
+            yield ChainRuleStep(
+                index=index,
+                kind="edge",
+                node=node,
+                child=child,
+                child_position=position,
+                node_number=node_number,
+                child_number=number_of[child],
+                upstream_grad=upstream,
+                local_grad=local,
+                contribution=contribution,
+                child_grad_before=before,
+                child_grad_after=child.grad,
+                op=node.op,
+                derivative_text=spec.derivative_text(position) if spec is not None else f"d({node.op})",
+            )
+
+
+def describe_node(node: Value, max_length: int = 32) -> str | None:
+    """A short human name for `node`: its label, its number if it is a constant, or its formula.
+
+    For an unlabelled interior node the formula is written from its children's names
+    (``w1*x1 + w2*x2``). Returns None when the text would be longer than `max_length`, so the
+    caller can fall back to a positional name.
+    """
+    text = _describe(node, max_length)
+    return text if text is not None and len(text) <= max_length else None
+
+
+# Binary ops written infix: (separator, precedence). Higher binds tighter, as in Python.
+_INFIX_OPS = {"add": (" + ", 1), "sub": (" - ", 1), "mul": ("*", 2), "div": ("/", 2), "vpow": ("**", 4)}
+_FUNCTION_OPS = {"exp", "log", "sqrt", "tanh", "sigmoid", "relu", "abs", "sin", "cos"}
+_NEG, _POW, _ATOM = 3, 4, 5
+
+
+def _describe(node: Value, budget: int) -> str | None:
+    described = _describe_with_precedence(node, budget)
+    return None if described is None else described[0]
+
+
+def _describe_with_precedence(node: Value, budget: int) -> tuple[str, int] | None:
+    """(text, precedence) of `node`'s formula, or None if it does not fit in `budget` characters."""
+    # Every level of nesting costs at least one character, so the budget also bounds the recursion.
+    if budget <= 0:
+        return None
+    if node.label:
+        return node.label, _ATOM
+    if not node.children:
+        text = _number_text(node.data)
+        return text, (_NEG if text.startswith("-") else _ATOM)
+    if node.op in _INFIX_OPS and len(node.children) == 2:
+        separator, precedence = _INFIX_OPS[node.op]
+        # Left-associative except **: the right operand of - and / needs parentheses at equal
+        # precedence, the left operand of ** needs them at equal precedence too.
+        right_associative = node.op == "vpow"
+        left = _operand(node.children[0], budget - 1, precedence + right_associative)
+        right = _operand(node.children[1], budget - 1, precedence + (node.op in ("sub", "div")))
+        if left is None or right is None:
+            return None
+        return f"{left}{separator}{right}", precedence
+    if len(node.children) != 1:
+        return None  # n-ary nodes (sum, dot) have no short formula
+    child = node.children[0]
+    if node.op in _FUNCTION_OPS:
+        inner = _describe(child, budget - 2)
+        return None if inner is None else (f"{node.op}({inner})", _ATOM)
+    if node.op == "neg":
+        inner = _operand(child, budget - 1, _NEG)
+        return None if inner is None else (f"-{inner}", _NEG)
+    if node.op == "pow":
+        inner = _operand(child, budget - 1, _ATOM)
+        return None if inner is None else (f"{inner}**{_number_text(node.constant)}", _POW)
+    if node.op == "rpow":
+        inner = _operand(child, budget - 1, _NEG)
+        return None if inner is None else (f"{_number_text(node.constant)}**{inner}", _POW)
+    return None
+
+
+def _operand(node: Value, budget: int, needed_precedence: int) -> str | None:
+    """The operand's text, in parentheses if it binds less tightly than `needed_precedence`."""
+    described = _describe_with_precedence(node, budget)
+    if described is None:
+        return None
+    text, precedence = described
+    return text if precedence >= needed_precedence else f"({text})"
+
+
+def _number_text(number: float | None) -> str:
+    if number is None:
+        return "?"
+    if float(number).is_integer() and abs(number) < 1e15:
+        return str(int(number))
+    return repr(float(number))

@@ -1,0 +1,295 @@
+"""chain_rule_steps: the stepper is backward(), one edge at a time, and leaves the same grads."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from autograd import OPS, ChainRuleStep, Value, chain_rule_steps, dot, topological_order, vsum
+from autograd.steps import describe_node
+
+# ---------------------------------------------------------------------------------------------------
+# Random straight-line programs with reuse: a recipe is replayed to build identical fresh graphs.
+# ---------------------------------------------------------------------------------------------------
+
+UNARY = ["neg", "tanh", "sigmoid", "sin", "cos", "exp", "relu", "abs", "square", "cube", "sqrt_abs"]
+BINARY = ["add", "sub", "mul", "div", "radd", "rmul"]
+NARY = ["sum", "dot"]
+
+leaf_data = st.floats(min_value=-3.0, max_value=3.0, allow_nan=False)
+instruction = st.one_of(
+    st.tuples(st.just("unary"), st.sampled_from(UNARY), st.integers(0, 10**6)),
+    st.tuples(st.just("binary"), st.sampled_from(BINARY), st.integers(0, 10**6), st.integers(0, 10**6)),
+    st.tuples(
+        st.just("nary"), st.sampled_from(NARY), st.lists(st.integers(0, 10**6), min_size=1, max_size=6)
+    ),
+)
+recipes = st.tuples(st.lists(leaf_data, min_size=1, max_size=5), st.lists(instruction, max_size=25))
+
+
+def _apply(kind: str, op: str, operands: list[Value]) -> Value:
+    a = operands[0]
+    if kind == "unary":
+        if op == "square":
+            return a**2
+        if op == "cube":
+            return a**3
+        if op == "sqrt_abs":
+            return (abs(a) + 0.5).sqrt()
+        if op == "neg":
+            return -a
+        return getattr(a, op)()
+    if kind == "binary":
+        b = operands[1]
+        return {
+            "add": lambda: a + b,
+            "sub": lambda: a - b,
+            "mul": lambda: a * b,
+            "div": lambda: a / b,
+            "radd": lambda: 1.5 + a,
+            "rmul": lambda: -0.5 * b,
+        }[op]()
+    if op == "sum":
+        return vsum([*operands, 0.25])
+    half = (len(operands) + 1) // 2
+    weights, inputs = operands[:half], operands[half:]
+    inputs = inputs + [0.5] * (len(weights) - len(inputs))
+    return dot(weights, inputs, bias=operands[0])
+
+
+def build(recipe) -> tuple[list[Value], Value]:
+    """Replay a recipe; every instruction picks operands among all values made so far (reuse)."""
+    leaf_values, instructions = recipe
+    values = [Value(x, f"x{i}") for i, x in enumerate(leaf_values)]
+    leaves = list(values)
+    for kind, op, *picks in instructions:
+        indices = picks[0] if kind == "nary" else picks
+        operands = [values[i % len(values)] for i in indices]
+        try:
+            values.append(_apply(kind, op, operands))
+        except (ArithmeticError, ValueError):
+            continue  # a domain error or overflow: skip this instruction, as a user would
+    return leaves, values[-1]
+
+
+def run_steps(root: Value, **kwargs) -> list[ChainRuleStep]:
+    return list(chain_rule_steps(root, **kwargs))
+
+
+def grads_in_order(root: Value) -> list[float]:
+    return [node.grad for node in topological_order(root)]
+
+
+def same_floats(a: list[float], b: list[float]) -> bool:
+    """Bit-identical lists (so inf == inf and the sign of zero counts)."""
+    return len(a) == len(b) and all(
+        x == y and math.copysign(1, x) == math.copysign(1, y) for x, y in zip(a, b)
+    )
+
+
+@given(recipes)
+def test_steps_leave_bit_identical_grads_to_backward(recipe):
+    _, by_backward = build(recipe)
+    by_backward.backward()
+    _, by_steps = build(recipe)
+    steps = run_steps(by_steps)
+    assert same_floats(grads_in_order(by_steps), grads_in_order(by_backward))
+    edge_count = sum(len(node.children) for node in topological_order(by_steps))
+    assert [s.index for s in steps] == list(range(1, edge_count + 1))
+
+
+@given(recipes, st.lists(st.floats(-5, 5), min_size=5, max_size=5))
+def test_repeated_passes_accumulate_into_leaves_exactly_like_backward(recipe, initial_grads):
+    # Leaves start with arbitrary grads and both passes run twice: interior resets, leaf accumulation.
+    graphs = []
+    for _ in range(2):
+        leaves, root = build(recipe)
+        for leaf, grad in zip(leaves, initial_grads):
+            leaf.grad = grad
+        for node in topological_order(root):
+            if node.children:
+                node.grad = 123.0  # stale interior grads must be reset
+        graphs.append(root)
+    by_backward, by_steps = graphs
+    for _ in range(2):
+        by_backward.backward()
+        run_steps(by_steps)
+        assert same_floats(grads_in_order(by_steps), grads_in_order(by_backward))
+
+
+@given(recipes)
+def test_each_record_is_consistent_and_in_backward_order(recipe):
+    _, root = build(recipe)
+    order = topological_order(root)
+    expected_edges = [
+        (node, position, child)
+        for node in reversed(order)
+        for position, child in enumerate(node.children)
+    ]
+    steps = run_steps(root)
+    assert [(s.node, s.child_position, s.child) for s in steps] == expected_edges
+    for step in steps:
+        assert step.kind == "edge"
+        assert order[step.node_number] is step.node
+        assert order[step.child_number] is step.child
+        assert step.local_grad == step.node.local_grads[step.child_position]
+        assert step.contribution == step.local_grad * step.upstream_grad
+        assert step.child_grad_after == step.child_grad_before + step.contribution
+        assert step.upstream_grad == step.node.grad  # the node's grad is final when processed
+        assert step.op == step.node.op
+        assert step.derivative_text == OPS[step.op].derivative_text(step.child_position)
+
+
+def test_x_times_x_gives_two_steps_into_the_same_leaf():
+    x = Value(3.0, "x")
+    y = x * x
+    steps = run_steps(y)
+    assert len(steps) == 2
+    first, second = steps
+    assert (first.node, first.child, first.child_position) == (y, x, 0)
+    assert (second.node, second.child, second.child_position) == (y, x, 1)
+    assert (first.upstream_grad, first.local_grad, first.contribution) == (1.0, 3.0, 3.0)
+    assert (first.child_grad_before, first.child_grad_after) == (0.0, 3.0)
+    assert (second.child_grad_before, second.child_grad_after) == (3.0, 6.0)
+    assert first.derivative_text == "d(a*b)/da = b"
+    assert second.derivative_text == "d(a*b)/db = a"
+    assert first.equation() == "1.0 × 3.0 = 3.0"
+    assert x.grad == 6.0
+
+
+def lecture_neuron():
+    x1, x2 = Value(2.0, "x1"), Value(0.0, "x2")
+    w1, w2 = Value(-3.0, "w1"), Value(1.0, "w2")
+    b = Value(6.8813735870195432, "b")
+    x1w1 = x1 * w1
+    x2w2 = x2 * w2
+    n = x1w1 + x2w2 + b
+    o = n.tanh()
+    return (x1, x2, w1, w2, b), (x1w1, x2w2, n), o
+
+
+def test_lecture_neuron_records():
+    (x1, x2, w1, w2, b), (x1w1, x2w2, n), o = lecture_neuron()
+    steps = run_steps(o)
+    sum_of_products = n.children[0]
+    table = [(s.node, s.child, s.derivative_text) for s in steps]
+    assert table == [
+        (o, n, "d(tanh a)/da = (1-t)*(1+t), t = tanh a"),
+        (n, sum_of_products, "d(a+b)/da = 1"),
+        (n, b, "d(a+b)/db = 1"),
+        (sum_of_products, x1w1, "d(a+b)/da = 1"),
+        (sum_of_products, x2w2, "d(a+b)/db = 1"),
+        (x1w1, x1, "d(a*b)/da = b"),
+        (x1w1, w1, "d(a*b)/db = a"),
+        (x2w2, x2, "d(a*b)/da = b"),
+        (x2w2, w2, "d(a*b)/db = a"),
+    ]
+    tanh_step = steps[0]
+    assert tanh_step.upstream_grad == 1.0
+    assert tanh_step.local_grad == pytest.approx(0.5)
+    # the edge into w1 carries upstream 0.5 (the grad of x1*w1) times the local derivative x1 = 2
+    to_w1 = steps[6]
+    assert to_w1.upstream_grad == pytest.approx(0.5)
+    assert to_w1.local_grad == 2.0
+    assert to_w1.contribution == pytest.approx(1.0)
+    assert [x1.grad, w1.grad, x2.grad, w2.grad, b.grad] == pytest.approx([-1.5, 1.0, 0.5, 0.0, 0.5])
+
+
+def test_squared_error_loss_records():
+    w, x, target = Value(0.5, "w"), Value(2.0, "x"), 3.0
+    prediction = w * x
+    error = prediction - target
+    loss = error**2
+    steps = run_steps(loss)
+    assert [(s.node.op, s.child_position) for s in steps] == [
+        ("pow", 0), ("sub", 0), ("sub", 1), ("mul", 0), ("mul", 1)
+    ]
+    pow_step, sub_step, _, to_w, to_x = steps
+    assert (pow_step.upstream_grad, pow_step.local_grad) == (1.0, 2 * (1.0 - 3.0))
+    assert pow_step.derivative_text == "d(a**c)/da = c*a**(c-1)"
+    assert sub_step.contribution == -4.0
+    assert steps[2].child.op == "const" and steps[2].contribution == 4.0  # d(a-b)/db = -1
+    assert (to_w.child, to_w.contribution) == (w, -8.0)
+    assert (to_x.child, to_x.contribution) == (x, -2.0)
+
+
+def test_seed_record_comes_first_when_asked_for():
+    _, _, o = lecture_neuron()
+    o.grad = 42.0  # stale: the seed resets an interior root to 1
+    steps = run_steps(o, include_seed=True)
+    seed = steps[0]
+    assert (seed.index, seed.kind, seed.node, seed.child, seed.child_position) == (0, "seed", o, o, -1)
+    assert (seed.child_grad_before, seed.child_grad_after) == (0.0, 1.0)
+    assert seed.node_number == seed.child_number == len(topological_order(o)) - 1
+    assert [s.index for s in steps] == list(range(len(steps)))
+    assert all(s.kind == "edge" for s in steps[1:])
+
+
+def test_a_leaf_root_is_seeded_by_accumulation_and_has_no_edges():
+    x = Value(2.0, "x")
+    x.grad = 0.5
+    steps = run_steps(x, include_seed=True)
+    assert len(steps) == 1
+    assert (steps[0].child_grad_before, steps[0].child_grad_after) == (0.5, 1.5)
+    assert x.grad == 1.5
+    assert run_steps(x) == []
+    assert x.grad == 2.5
+
+
+def test_nothing_happens_before_the_first_step_and_stopping_leaves_a_partial_pass():
+    x = Value(3.0, "x")
+    y = (x * x).tanh()
+    stepper = chain_rule_steps(y)
+    assert (y.grad, x.grad) == (0.0, 0.0)
+    next(stepper)
+    assert y.grad == 1.0 and x.grad == 0.0
+    next(stepper)
+    assert x.grad != 0.0 and x.grad != x.grad * 2  # one of the two edges into x applied
+
+
+def test_records_are_frozen():
+    step = run_steps(Value(1.0) * Value(2.0))[0]
+    with pytest.raises(AttributeError):
+        step.contribution = 0.0  # type: ignore[misc]
+
+
+@pytest.mark.parametrize("bad", [1.0, "x", None, [Value(1.0)]])
+def test_rejects_non_values(bad):
+    with pytest.raises(TypeError, match="chain_rule_steps"):
+        next(chain_rule_steps(bad))
+
+
+def test_long_chain_needs_no_recursion():
+    x = Value(0.5, "x")
+    y = x
+    for _ in range(100_000):
+        y = y * 1.0
+    last = None
+    for last in chain_rule_steps(y):  # noqa: B007
+        pass
+    assert last is not None and x.grad == 1.0
+
+
+def test_describe_node_names_nodes_by_label_number_or_formula():
+    (x1, x2, w1, _, _), (x1w1, _, n), _ = lecture_neuron()
+    assert describe_node(x1) == "x1"
+    assert describe_node(x1w1) == "x1*w1"
+    assert describe_node(n.children[0]) == "x1*w1 + x2*w2"
+    assert describe_node(n, max_length=10) is None
+    assert describe_node(Value(2.0) * x1) == "2*x1"
+    assert describe_node(-(x1 + 1) ** 2) == "-(x1 + 1)**2"
+    assert describe_node(x1 - (x2 - w1)) == "x1 - (x2 - w1)"
+    assert describe_node((x1 - x2) - w1) == "x1 - x2 - w1"
+    assert describe_node((x1 / x2.exp()) ** w1) == "(x1/exp(x2))**w1"
+    assert describe_node(x1 ** (-w1)) == "x1**(-w1)"
+    assert describe_node(x1 * -2) == "x1*-2"
+    assert describe_node((x1 * x2).tanh()) == "tanh(x1*x2)"
+    assert describe_node(2 ** x1) == "2**x1"
+    assert describe_node(vsum([x1, x2])) is None
+    deep = x1
+    for _ in range(10_000):
+        deep = -deep
+    assert describe_node(deep) is None  # bounded work, no recursion error
