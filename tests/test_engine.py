@@ -1,0 +1,524 @@
+"""The engine: every op's derivative, backward's semantics, topological order, errors, deep graphs."""
+
+from __future__ import annotations
+
+import math
+import subprocess
+import sys
+import textwrap
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import autograd
+from autograd import OPS, Value, check_grads, dot, topological_order, vsum
+from tests.strategies import Backend, build_checked, programs, run_program
+
+# ---------------------------------------------------------------------------------------------------
+# Every registered op, gradient-checked against central differences.
+# A new op without an entry here fails `test_every_registered_op_has_a_gradient_check`.
+# ---------------------------------------------------------------------------------------------------
+
+OP_CASES = {
+    "add": (lambda a, b: a + b, [(0.3, -1.2), (2.0, 5.0)]),
+    "sub": (lambda a, b: a - b, [(0.3, -1.2), (2.0, 5.0)]),
+    "mul": (lambda a, b: a * b, [(0.3, -1.2), (-2.0, 5.0)]),
+    "div": (lambda a, b: a / b, [(0.3, -1.2), (2.0, 0.25)]),
+    "neg": (lambda a: -a, [(0.7,), (-3.0,)]),
+    "pow": (lambda a: a**3, [(0.7,), (-1.3,)]),
+    "rpow": (lambda a: 2.0**a, [(0.7,), (-1.3,)]),
+    "vpow": (lambda a, b: a**b, [(0.7, 1.5), (2.5, -0.5)]),
+    "exp": (lambda a: a.exp(), [(0.7,), (-3.0,)]),
+    "log": (lambda a: a.log(), [(0.7,), (30.0,)]),
+    "sqrt": (lambda a: a.sqrt(), [(0.7,), (30.0,)]),
+    "tanh": (lambda a: a.tanh(), [(0.7,), (-2.0,)]),
+    "sigmoid": (lambda a: a.sigmoid(), [(0.7,), (-4.0,)]),
+    "relu": (lambda a: a.relu(), [(0.7,), (-2.0,)]),
+    "abs": (lambda a: abs(a), [(0.7,), (-2.0,)]),
+    "sin": (lambda a: a.sin(), [(0.7,), (-2.0,)]),
+    "cos": (lambda a: a.cos(), [(0.7,), (-2.0,)]),
+    "sum": (lambda a, b, c: vsum([a, b, c, 1.5]), [(0.7, -2.0, 3.0)]),
+    "dot": (lambda a, b, c, d: dot([a, b], [c, d], bias=a), [(0.7, -2.0, 3.0, 0.5)]),
+}
+
+
+def test_every_registered_op_has_a_gradient_check():
+    assert set(OP_CASES) == set(OPS), "every registered op needs an entry in OP_CASES"
+
+
+@pytest.mark.parametrize("name", sorted(OPS))
+def test_registered_op_gradient_matches_central_differences(name):
+    build, points = OP_CASES[name]
+    for point in points:
+        leaves = [Value(x, f"a{i}") for i, x in enumerate(point)]
+        out = build(*leaves)
+        assert out.op == name, f"the case for {name!r} must build a {name!r} node"
+        check_grads(build, leaves)
+
+
+@pytest.mark.parametrize("name", sorted(OPS))
+def test_registry_entry_is_complete(name):
+    spec = OPS[name]
+    assert spec.name == name
+    assert spec.symbol
+    expected = 1 if spec.arity is None else spec.arity
+    assert len(spec.derivatives) == expected
+    for position in range(expected):
+        assert spec.derivative_text(position).startswith("d")
+
+
+def test_registry_rejects_a_duplicate_name():
+    with pytest.raises(ValueError, match="already registered"):
+        autograd.register_op("mul", 2, "*", "x", "y")
+
+
+def test_registering_returns_the_function_unchanged():
+    def fn():
+        return 1
+
+    decorated = autograd.register_op("test_only_op", 1, "t", "d(t a)/da = 1")(fn)
+    try:
+        assert decorated is fn
+        assert OPS["test_only_op"].derivatives == ("d(t a)/da = 1",)
+    finally:
+        del OPS["test_only_op"]
+
+
+# ---------------------------------------------------------------------------------------------------
+# Random programs with reuse against finite differences
+# ---------------------------------------------------------------------------------------------------
+
+
+@given(programs())
+def test_random_programs_match_finite_differences(program):
+    leaves, out = build_checked(program)
+
+    def rebuild(*xs):
+        return run_program(program, xs, Backend())
+
+    assert rebuild(*leaves).data == out.data
+    check_grads(rebuild, leaves, eps=1e-6, rtol=1e-5, atol=1e-6)
+
+
+def test_reused_operands_count_every_edge():
+    x = Value(3.0, "x")
+    y = x * x  # children (x, x): two edges
+    assert y.children == (x, x)
+    y.backward()
+    assert x.grad == 6.0
+    x.grad = 0.0
+    z = x / x
+    z.backward()
+    assert z.data == 1.0
+    assert x.grad == 0.0
+
+
+def test_fan_out_sums_contributions():
+    x = Value(2.0)
+    a = x * 3.0
+    b = x.exp()
+    out = a + b + x
+    out.backward()
+    assert x.grad == pytest.approx(3.0 + math.exp(2.0) + 1.0, rel=1e-15)
+
+
+# ---------------------------------------------------------------------------------------------------
+# PyTorch float64 parity
+# ---------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.torch
+@given(program=programs())
+def test_random_programs_match_pytorch_float64(torch, program):
+    leaves, out = build_checked(program)
+    out.backward()
+    tensors = [torch.tensor(x, dtype=torch.float64, requires_grad=True) for x in program.inputs]
+    expected = run_program(program, tensors, Backend(torch))
+    assert out.data == pytest.approx(expected.item(), rel=1e-9, abs=1e-12)
+    if expected.requires_grad:
+        expected.backward()
+    for leaf, tensor in zip(leaves, tensors):
+        torch_grad = 0.0 if tensor.grad is None else tensor.grad.item()
+        assert leaf.grad == pytest.approx(torch_grad, rel=1e-9, abs=1e-12), str(program)
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("name", sorted(OPS))
+def test_each_op_matches_pytorch_float64(torch, name):
+    build, points = OP_CASES[name]
+    for point in points:
+        leaves = [Value(x) for x in point]
+        out = build(*leaves)
+        out.backward()
+        tensors = [torch.tensor(x, requires_grad=True) for x in point]
+        if name == "sum":
+            expected = tensors[0] + tensors[1] + tensors[2] + 1.5
+        elif name == "dot":
+            a, b, c, d = tensors
+            expected = a * c + b * d + a
+        else:
+            expected = build(*tensors)
+        expected.backward()
+        assert out.data == pytest.approx(expected.item(), rel=1e-12)
+        for leaf, tensor in zip(leaves, tensors):
+            assert leaf.grad == pytest.approx(tensor.grad.item(), rel=1e-12)
+
+
+@pytest.mark.torch
+def test_derivatives_at_the_edges_of_their_domains_match_pytorch(torch):
+    # (gradstep builder, torch builder, input): values where a naive formula breaks.
+    cases = [
+        (lambda a: a.sqrt(), torch.sqrt, 0.0),  # infinite slope: inf, as in PyTorch
+        (lambda a: a.relu(), torch.relu, 0.0),  # 0 at the kink
+        (lambda a: abs(a), torch.abs, 0.0),  # 0 at the kink
+        (lambda a: a**0.5, lambda t: t**0.5, 0.0),
+        (lambda a: a**0, lambda t: t**0, 0.0),
+        (lambda a: a**2, lambda t: t**2, 0.0),
+        (lambda a: a.sigmoid(), torch.sigmoid, -800.0),
+        (lambda a: a.sigmoid(), torch.sigmoid, 800.0),
+        (lambda a: a.tanh(), torch.tanh, 30.0),
+    ]
+    for build, build_torch, x in cases:
+        v = Value(x)
+        out = build(v)
+        out.backward()
+        t = torch.tensor(x, requires_grad=True)
+        expected = build_torch(t)
+        expected.backward()
+        assert out.data == expected.item()
+        assert v.grad == t.grad.item(), (build, x)
+
+
+# ---------------------------------------------------------------------------------------------------
+# backward(): semantics
+# ---------------------------------------------------------------------------------------------------
+
+
+def test_backward_twice_resets_interior_and_accumulates_leaves():
+    x = Value(3.0, "x")
+    w = Value(-2.0, "w")
+    h = (x * w).tanh()
+    out = h * h + x**3
+    out.backward()
+    first_interior = {id(n): n.grad for n in topological_order(out) if n.children}
+    first_leaves = (x.grad, w.grad)
+    out.backward()
+    second_interior = {id(n): n.grad for n in topological_order(out) if n.children}
+    assert second_interior == first_interior
+    assert (x.grad, w.grad) == (2 * first_leaves[0], 2 * first_leaves[1])
+
+
+def test_micrograd_double_backward_bug_is_absent():
+    # micrograd gives 27 then 72 for x**3 at 3; the right answer is 27, then 27 more on the leaf.
+    x = Value(3.0)
+    y = x**3
+    y.backward()
+    assert x.grad == 27.0
+    y.backward()
+    assert x.grad == 54.0
+    assert y.grad == 1.0
+
+
+def test_backward_on_a_leaf_accumulates_one():
+    x = Value(2.0)
+    x.backward()
+    x.backward()
+    assert x.grad == 2.0
+
+
+def test_constants_do_not_leak_between_graphs():
+    x = Value(2.0)
+    (x + 1.0).backward()
+    (x * 5.0).backward()
+    assert x.grad == 6.0
+
+
+def test_lecture_neuron():
+    x1, x2 = Value(2.0, "x1"), Value(0.0, "x2")
+    w1, w2 = Value(-3.0, "w1"), Value(1.0, "w2")
+    b = Value(6.8813735870195432, "b")
+    o = (x1 * w1 + x2 * w2 + b).tanh()
+    o.backward()
+    assert o.data == pytest.approx(0.7071, abs=1e-4)
+    assert (x1.grad, w1.grad, x2.grad, w2.grad) == pytest.approx((-1.5, 1.0, 0.5, 0.0), abs=1e-4)
+    # the same neuron with one dot node gives the same numbers
+    leaves = [Value(v) for v in (2.0, 0.0, -3.0, 1.0, 6.8813735870195432)]
+    o2 = dot(leaves[2:4], leaves[0:2], bias=leaves[4]).tanh()
+    o2.backward()
+    assert o2.data == o.data
+    assert [v.grad for v in leaves] == [x1.grad, x2.grad, w1.grad, w2.grad, b.grad]
+
+
+# ---------------------------------------------------------------------------------------------------
+# n-ary ops against the chain of binary ops they replace
+# ---------------------------------------------------------------------------------------------------
+
+
+@given(
+    st.lists(st.floats(-10, 10), min_size=1, max_size=12),
+    st.data(),
+)
+def test_dot_equals_the_chain_of_binary_ops(ws, data):
+    xs = data.draw(st.lists(st.floats(-10, 10), min_size=len(ws), max_size=len(ws)))
+    # every mix: Value/number on each side, per position
+    w_is_value = data.draw(st.lists(st.booleans(), min_size=len(ws), max_size=len(ws)))
+    x_is_value = data.draw(st.lists(st.booleans(), min_size=len(ws), max_size=len(ws)))
+    bias = data.draw(st.one_of(st.none(), st.floats(-5, 5), st.floats(-5, 5).map(Value)))
+    w_args = [Value(w) if flag else w for w, flag in zip(ws, w_is_value)]
+    x_args = [Value(x) if flag else x for x, flag in zip(xs, x_is_value)]
+    out = dot(w_args, x_args, bias=bias)
+    assert out.op == "dot"
+    assert len(out.children) == sum(w_is_value) + sum(x_is_value) + isinstance(bias, Value)
+    out.backward()
+    expected = sum(w * x for w, x in zip(ws, xs))
+    bias_data = bias.data if isinstance(bias, Value) else (bias or 0.0)
+    assert out.data == pytest.approx(expected + bias_data, rel=1e-12, abs=1e-12)
+    for w, x, w_arg, x_arg in zip(ws, xs, w_args, x_args):
+        if isinstance(w_arg, Value):
+            assert w_arg.grad == x
+        if isinstance(x_arg, Value):
+            assert x_arg.grad == w
+    if isinstance(bias, Value):
+        assert bias.grad == 1.0
+
+
+def test_dot_with_one_value_on_both_sides_counts_both_edges():
+    x = Value(3.0)
+    out = dot([x, 2.0], [x, 4.0])  # x*x + 8
+    out.backward()
+    assert out.data == 17.0
+    assert x.grad == 6.0
+
+
+def test_vsum_folds_numbers_and_keeps_values_as_children():
+    a, b = Value(1.0), Value(2.0)
+    out = vsum([a, 3, b, 0.5, a])
+    assert out.data == 7.5
+    assert out.children == (a, b, a)
+    out.backward()
+    assert (a.grad, b.grad) == (2.0, 1.0)
+    assert vsum([]).data == 0.0
+
+
+def test_neuron_weighted_sum_is_one_node():
+    ws = [Value(0.1 * i) for i in range(10)]
+    out = dot(ws, [float(i) for i in range(10)])
+    order = topological_order(out)
+    assert len(order) == 11  # 10 weights + one dot node
+
+
+# ---------------------------------------------------------------------------------------------------
+# topological_order
+# ---------------------------------------------------------------------------------------------------
+
+
+@given(programs(max_ops=15))
+def test_topological_order_lists_each_node_once_after_its_children(program):
+    leaves = [Value(x) for x in program.inputs]
+    try:
+        out = run_program(program, leaves, Backend())
+    except (ValueError, ArithmeticError):
+        return
+    order = topological_order(out)
+    position = {node: i for i, node in enumerate(order)}
+    assert len(position) == len(order), "a node appears twice"
+    assert order[-1] is out
+    for node in order:
+        for child in node.children:
+            assert position[child] < position[node]
+    # exactly the reachable nodes
+    reachable, stack = set(), [out]
+    while stack:
+        node = stack.pop()
+        if node not in reachable:
+            reachable.add(node)
+            stack.extend(node.children)
+    assert reachable == set(order)
+
+
+def test_topological_order_rejects_non_values():
+    with pytest.raises(TypeError, match="topological_order: expected a Value, got 3"):
+        topological_order(3)
+
+
+# ---------------------------------------------------------------------------------------------------
+# Deep graphs: no recursion anywhere
+# ---------------------------------------------------------------------------------------------------
+
+
+def test_million_op_chain_backpropagates_with_the_default_recursion_limit():
+    # A fresh interpreter, so the recursion limit is the untouched default and the chain is freed
+    # at exit (freeing must not recurse either).
+    code = textwrap.dedent(
+        """
+        import sys
+        from autograd import Value
+        assert sys.getrecursionlimit() == 1000, sys.getrecursionlimit()
+        x = Value(0.5)
+        y = x
+        for _ in range(1_000_000):
+            y = -y
+        y.backward()
+        print(x.grad)
+        del y
+        """
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=300, check=False
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert float(result.stdout) == 1.0
+
+
+def test_deep_chain_in_process():
+    x = Value(1.0)
+    y = x
+    for _ in range(20_000):
+        y = y.tanh() + 0.5
+    y.backward()
+    assert math.isfinite(x.grad)
+    assert sys.getrecursionlimit() <= 10_000
+
+
+# ---------------------------------------------------------------------------------------------------
+# Errors: each names the op and the operand
+# ---------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("action", "error", "message"),
+    [
+        (
+            lambda: Value(1.0) + "2",
+            TypeError,
+            "add: unsupported operand '2' (str); expected a number or a Value",
+        ),
+        (lambda: "2" * Value(1.0), TypeError, "unsupported operand"),
+        (lambda: Value(1.0) * None, TypeError, "mul: unsupported operand None (NoneType)"),
+        (lambda: Value(1.0) - True, TypeError, "sub: unsupported operand True (bool)"),
+        (lambda: Value(1.0) / (1 + 2j), TypeError, "div: unsupported operand (1+2j) (complex)"),
+        (lambda: Value("3"), TypeError, "Value: unsupported operand '3' (str)"),
+        (lambda: Value(True), TypeError, "Value: unsupported operand True (bool)"),
+        (lambda: Value(1.0, label=3), TypeError, "Value: label must be a str, got 3 (int)"),
+        (lambda: Value(float("nan")), ValueError, "Value: data must be a finite number, got nan"),
+        (lambda: Value(float("inf")), ValueError, "Value: data must be a finite number, got inf"),
+        (lambda: Value(1.0) + float("inf"), ValueError, "add: operand must be a finite number, got inf"),
+        (lambda: Value(1.0) ** "x", TypeError, "pow: unsupported operand 'x' (str)"),
+        (lambda: Value(0.0).log(), ValueError, "log: operand must be > 0, got 0.0"),
+        (lambda: Value(-1.0).log(), ValueError, "log: operand must be > 0, got -1.0"),
+        (lambda: Value(-4.0).sqrt(), ValueError, "sqrt: operand must be >= 0, got -4.0"),
+        (lambda: Value(1.0) / 0, ZeroDivisionError, "div: division by zero (1.0 / 0.0)"),
+        (lambda: 1 / Value(0.0), ZeroDivisionError, "div: division by zero (1.0 / 0.0)"),
+        (
+            lambda: Value(-8.0) ** (1 / 3),
+            ValueError,
+            "pow: negative base -8.0 with non-integer exponent 0.333",
+        ),
+        (lambda: Value(0.0) ** -1, ZeroDivisionError, "pow: 0.0 cannot be raised to the negative power -1.0"),
+        (
+            lambda: Value(-2.0) ** Value(2.0),
+            ValueError,
+            "vpow: base must be >= 0 when the exponent is a Value (d/db needs log(base)), got -2.0",
+        ),
+        (
+            lambda: Value(0.0) ** Value(-1.0),
+            ZeroDivisionError,
+            "vpow: 0.0 cannot be raised to the power -1.0",
+        ),
+        (lambda: (-2) ** Value(1.0), ValueError, "rpow: the base of c ** x must be > 0, got -2.0"),
+        (
+            lambda: Value(1000.0).exp(),
+            OverflowError,
+            "exp: result is too large for a float (operands: 1000.0)",
+        ),
+        (
+            lambda: Value(1e200) * 1e200,
+            OverflowError,
+            "mul: result is too large for a float (operands: 1e+200, 1e+200)",
+        ),
+        (lambda: Value(10.0) ** 400, OverflowError, "pow: result is too large"),
+        (lambda: 10.0 ** Value(400.0), OverflowError, "rpow: result is too large"),
+        (lambda: Value(1e308) + 1e308, OverflowError, "add: result is too large"),
+        (
+            lambda: dot([Value(1.0)], [1.0, 2.0]),
+            ValueError,
+            "dot: weights and inputs differ in length (1 != 2)",
+        ),
+        (lambda: dot([Value(1.0)], ["a"]), TypeError, "dot: unsupported operand 'a' (str)"),
+        (
+            lambda: dot([Value(1.0)], [float("nan")]),
+            ValueError,
+            "dot: operand must be a finite number, got nan",
+        ),
+        (lambda: dot([Value(1.0)], [1.0], bias="b"), TypeError, "dot: unsupported operand 'b' (str)"),
+        (lambda: vsum([Value(1.0), None]), TypeError, "sum: unsupported operand None"),
+        (lambda: Value(1.0) < "a", TypeError, "<: unsupported operand 'a' (str)"),
+    ],
+)
+def test_documented_errors(action, error, message):
+    with pytest.raises(error) as caught:
+        action()
+    assert message in str(caught.value)
+
+
+@pytest.mark.parametrize("x", [-1000.0, -745.5, -50.0, 0.0, 50.0, 745.5, 1000.0, 1e308, -1e308])
+def test_sigmoid_and_tanh_never_overflow(x):
+    s = Value(x).sigmoid()
+    t = Value(x).tanh()
+    assert 0.0 <= s.data <= 1.0
+    assert -1.0 <= t.data <= 1.0
+    assert all(math.isfinite(g) for g in s.local_grads + t.local_grads)
+
+
+def test_sigmoid_is_accurate_in_both_tails():
+    assert Value(-40.0).sigmoid().data == pytest.approx(math.exp(-40.0), rel=1e-15)
+    assert Value(40.0).sigmoid().local_grads[0] == pytest.approx(math.exp(-40.0), rel=1e-12)
+
+
+def test_tanh_derivative_keeps_precision_near_saturation():
+    t = Value(10.0).tanh()
+    exact = 1.0 / math.cosh(10.0) ** 2
+    assert t.local_grads[0] == pytest.approx(exact, rel=1e-7)
+
+
+# ---------------------------------------------------------------------------------------------------
+# The Value object itself
+# ---------------------------------------------------------------------------------------------------
+
+
+def test_value_fields_and_repr():
+    a, b = Value(2.0, "a"), Value(-3.0, "b")
+    c = a * b
+    assert (c.data, c.children, c.local_grads, c.op, c.label) == (-6.0, (a, b), (-3.0, 2.0), "mul", "")
+    assert repr(c) == "Value(data=-6.0, grad=0.0, op='mul')"
+    assert repr(a) == "Value(data=2.0, grad=0.0, label='a')"
+    assert float(c) == -6.0
+    assert (a**2).constant == 2.0
+    assert (2**a).constant == 2.0
+    assert (a + 1).children[1].op == "const"
+
+
+def test_values_hash_by_identity():
+    a, b = Value(1.0), Value(1.0)
+    assert a != b
+    assert len({a, b, a}) == 2
+    assert a == a
+
+
+def test_comparisons_look_at_data():
+    a, b = Value(1.0), Value(2.0)
+    assert a < b and b > a and a <= 1 and b >= 2.0
+    assert max([a, b]) is b
+
+
+def test_integers_and_numpy_style_reals_are_accepted():
+    from fractions import Fraction
+
+    assert (Value(1) + Fraction(1, 2)).data == 1.5
+    assert isinstance(Value(3).data, float)
+
+
+def test_uses_slots():
+    with pytest.raises(AttributeError):
+        Value(1.0).extra = 1  # type: ignore[attr-defined]
