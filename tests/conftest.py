@@ -9,9 +9,7 @@ from hypothesis import HealthCheck, settings
 
 # Derandomised with no deadline by default: these machines are shared and noisy, and a test run
 # must give the same verdict twice. `HYPOTHESIS_PROFILE=explore` searches with fresh randomness.
-settings.register_profile(
-    "ci", derandomize=True, deadline=None, suppress_health_check=[HealthCheck.too_slow]
-)
+settings.register_profile("ci", derandomize=True, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 settings.register_profile(
     "explore", deadline=None, max_examples=1000, suppress_health_check=[HealthCheck.too_slow]
 )
