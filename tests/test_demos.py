@@ -1,0 +1,166 @@
+"""The demos' claims, asserted: formula equalities to 1e-9 and the published numbers to their precision.
+
+The oracle is ../shared/reference-numbers.md (Nielsen, Ng, UFLDL, Trask, Rashid, micrograd). Long
+runs are shortened where noted; each note says where the full-length run is checked instead.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+import pytest
+
+from demos import cross_entropy, gradient_check, ng_vs_mitchell, single_weight
+
+# ---------------------------------------------------------------------------------------------------
+# 3. Nielsen: cross-entropy vs the quadratic cost on one sigmoid neuron
+# ---------------------------------------------------------------------------------------------------
+
+# reference-numbers.md: output a at epochs 0/50/100/150/200/250/300 (plain GD, η = 0.15), with the
+# number of decimals each value is published with.
+NIELSEN_TABLE = {
+    ("quadratic", (0.6, 0.9)): ("0.8176", "0.387", "0.211", "0.1527", "0.1237", "0.1061", "0.0940"),
+    ("quadratic", (2.0, 2.0)): ("0.982", "0.976", "0.964", "0.933", "0.789", "0.357", "0.2028"),
+    ("cross-entropy", (0.6, 0.9)): ("0.8176", "0.0792", "0.0371", "0.0241", "0.0178", "0.0141", "0.0116"),
+    ("cross-entropy", (2.0, 2.0)): ("0.982", "0.0985", "0.0411", "0.0257", "0.0186", "0.0146", "0.0120"),
+}
+
+
+def _decimals(text: str) -> int:
+    return len(text.split(".")[1])
+
+
+def assert_to_published_precision(computed: float, published: str) -> None:
+    """`computed` rounds to `published` at the number of decimals it was published with."""
+    places = _decimals(published)
+    assert f"{computed:.{places}f}" == published, f"{computed!r} does not round to {published}"
+
+
+@pytest.fixture(scope="module")
+def nielsen_runs():
+    return cross_entropy.run_all(epochs=300)
+
+
+@pytest.mark.parametrize("run", list(NIELSEN_TABLE), ids=lambda run: f"{run[0]}-{run[1][0]:g}-{run[1][1]:g}")
+def test_nielsen_table_is_reproduced(nielsen_runs, run):
+    history = nielsen_runs[run]
+    for epoch, published in zip(cross_entropy.TABLE_EPOCHS, NIELSEN_TABLE[run]):
+        assert_to_published_precision(history[epoch].output, published)
+
+
+def test_nielsen_quoted_claims(nielsen_runs):
+    # "learns to about 0.09" from (0.6, 0.9) with the quadratic cost.
+    assert round(nielsen_runs[("quadratic", (0.6, 0.9))][300].output, 2) == 0.09
+    # From (2, 2) "for the first 150 or so epochs the weights and biases don't change much": the
+    # output is still above 0.93 at epoch 150, then falls to 0.2 in the next 150 epochs.
+    saturated = nielsen_runs[("quadratic", (2.0, 2.0))]
+    assert saturated[150].output > 0.93 and saturated[300].output < 0.21
+    learned = nielsen_runs[("cross-entropy", (2.0, 2.0))]
+    assert learned[50].output < 0.1
+
+
+def test_backward_equals_nielsens_gradient_formulas(nielsen_runs):
+    for (cost, _), history in nielsen_runs.items():
+        for step in history:
+            assert step.grad_w == pytest.approx(cross_entropy.textbook_grad_w(step, cost), abs=1e-9)
+            assert step.grad_b == pytest.approx(step.grad_w, abs=1e-12)  # x = 1, so ∂C/∂b = ∂C/∂w
+
+
+def test_unknown_cost_is_a_clear_error():
+    with pytest.raises(ValueError, match="unknown cost 'hinge'"):
+        cross_entropy.train_neuron(0.6, 0.9, "hinge")
+
+
+# ---------------------------------------------------------------------------------------------------
+# 5. The single-weight network ŷ = σ(w·x) learning the identity on {0, 1}
+# ---------------------------------------------------------------------------------------------------
+
+
+def test_gradient_sign_sets_direction_and_matches_textbook():
+    history = single_weight.train()
+    for before, after in itertools.pairwise(history):
+        assert before.grad_w < 0.0 and after.w > before.w  # negative gradient -> w goes up
+        assert before.grad_w == pytest.approx(single_weight.textbook_grad_w(before.w), abs=1e-12)
+
+
+def test_without_bias_error_never_drops_below_the_floor_and_bias_fixes_it():
+    no_bias = single_weight.train()
+    assert all(step.error > single_weight.ERROR_FLOOR for step in no_bias)
+    assert no_bias[-1].error == pytest.approx(single_weight.ERROR_FLOOR, abs=2e-3)
+    for w in (-50.0, -1.0, 0.0, 3.0, 50.0):  # σ(w·0) = 0.5 for every w
+        assert single_weight.error(single_weight.Value(w)).data >= single_weight.ERROR_FLOOR
+    with_bias = single_weight.train(b0=0.0)
+    assert with_bias[-1].error < 0.01
+    assert with_bias[-1].b < 0 < with_bias[-1].w
+
+
+# ---------------------------------------------------------------------------------------------------
+# 6. Ng's ex4 gradient check
+# ---------------------------------------------------------------------------------------------------
+
+
+def test_ng_check_network_layout():
+    thetas, inputs, targets = gradient_check.check_problem()
+    assert [len(thetas[0]), len(thetas[0][0]), len(thetas[1]), len(thetas[1][0])] == [5, 4, 3, 6]
+    assert thetas[0][1][0] == math.sin(2) / 10  # column-major: second row of the first column
+    assert thetas[0][0][1] == math.sin(6) / 10  # first row of the second column
+    assert inputs[0] == [math.sin(1) / 10, math.sin(6) / 10, math.sin(11) / 10]
+    assert [row.index(1.0) + 1 for row in targets] == [2, 3, 1, 2, 3]
+
+
+@pytest.mark.parametrize("lam", [0.0, 3.0])
+def test_ng_gradient_check_passes_below_1e9(lam):
+    report = gradient_check.run_check(lam)
+    assert len(report.entries) == 38
+    assert report.relative_difference < 1e-9
+    assert report.ok
+    textbook = gradient_check.textbook_gradient(lam)
+    for entry, expected in zip(report.entries, textbook):
+        assert entry.analytic == pytest.approx(expected, abs=1e-9)
+
+
+# ---------------------------------------------------------------------------------------------------
+# 4. Ng's vs Mitchell's output delta, and Trask's networks
+# ---------------------------------------------------------------------------------------------------
+
+
+def test_sigmoid_gradient_matches_ng():
+    published = ("0.196612", "0.235004", "0.250000", "0.235004", "0.196612")
+    for z, value in zip(ng_vs_mitchell.SIGMOID_GRADIENT_POINTS, published):
+        assert_to_published_precision(ng_vs_mitchell.sigmoid_gradient(z), value)
+
+
+@pytest.mark.parametrize("loss", ng_vs_mitchell.LOSSES)
+def test_output_delta_from_backward_is_the_textbook_delta(loss):
+    for z in (-30.0, -4.0, -0.3, 0.0, 0.7, 5.0, 30.0):
+        for y in (0.0, 0.25, 1.0):
+            assert ng_vs_mitchell.output_delta(z, y, loss) == pytest.approx(
+                ng_vs_mitchell.textbook_delta(z, y, loss), abs=1e-9
+            )
+
+
+def test_trask_two_layer_net_reproduces_published_outputs():
+    run = ng_vs_mitchell.train_trask(
+        ng_vs_mitchell.TRASK_TWO_LAYER_WEIGHTS, ng_vs_mitchell.TRASK_TWO_LAYER_TARGETS, iterations=10_000
+    )
+    for computed, published in zip(
+        run.final_outputs, ("0.00966449", "0.00786506", "0.99358898", "0.99211957")
+    ):
+        assert_to_published_precision(computed, published)
+
+
+def test_trask_xor_net_reproduces_the_published_error_trace():
+    # The full 60,000 iterations (about 10 s here): every checkpoint and the final outputs.
+    run = ng_vs_mitchell.train_trask(loss="squared", iterations=60_000)
+    published = ("0.49641", "0.0085845", "0.0057895", "0.0046292", "0.0039588", "0.0035101")
+    for iteration, value in zip(ng_vs_mitchell.TRASK_CHECKPOINTS, published):
+        assert f"{run.mean_abs_errors[iteration]:.5g}" == f"{float(value):.5g}"
+    for computed, final in zip(run.final_outputs, ("0.0026", "0.9967", "0.9970", "0.0039")):
+        assert_to_published_precision(computed, final)
+
+
+def test_log_loss_trains_the_xor_net_faster():
+    squared = ng_vs_mitchell.train_trask(loss="squared", iterations=2_001)
+    log = ng_vs_mitchell.train_trask(loss="log", iterations=2_001)
+    assert log.mean_abs_errors[2_000] < squared.mean_abs_errors[2_000] / 5
