@@ -1,0 +1,172 @@
+"""Small data sets in pure Python: two moons, XOR, and scikit-learn's 8x8 digits (optional extra).
+
+Every generator takes `rng` (an int seed or a `random.Random`) and is deterministic by default, so
+a demo or a test sees the same points on every run. Points are lists of floats, labels ints.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from collections.abc import Sequence
+
+from ._random import RngLike, make_rng
+
+__all__ = ["load_digits", "make_moons", "make_xor", "one_hot", "train_test_split", "xor_table"]
+
+Dataset = tuple[list[list[float]], list[int]]
+
+
+def _check_labels(labels: object, caller: str) -> tuple[int, int]:
+    if (
+        not isinstance(labels, Sequence)
+        or len(labels) != 2
+        or not all(isinstance(label, int) and not isinstance(label, bool) for label in labels)
+        or labels[0] == labels[1]
+    ):
+        raise ValueError(
+            f"{caller}: labels must be two different ints such as (0, 1) or (-1, 1), got {labels!r}"
+        )
+    return labels[0], labels[1]
+
+
+def _check_noise(noise: object, caller: str) -> float:
+    if (
+        isinstance(noise, bool)
+        or not isinstance(noise, numbers.Real)
+        or not (math.isfinite(noise) and noise >= 0)
+    ):
+        raise ValueError(f"{caller}: noise must be a finite number >= 0, got {noise!r}")
+    return float(noise)
+
+
+def _check_size(n_samples: object, minimum: int, caller: str) -> int:
+    if isinstance(n_samples, bool) or not isinstance(n_samples, int) or n_samples < minimum:
+        raise ValueError(f"{caller}: n_samples must be an int >= {minimum}, got {n_samples!r}")
+    return n_samples
+
+
+def make_moons(
+    n_samples: int = 100, noise: float = 0.1, *, labels: Sequence[int] = (0, 1), rng: RngLike = 0
+) -> Dataset:
+    """Two interleaving half circles, the same layout as scikit-learn's ``make_moons``.
+
+    The upper moon (first label) is the half circle (cos t, sin t), the lower moon (second label)
+    is (1 - cos t, 1/2 - sin t), with t evenly spaced over [0, π]; Gaussian noise of standard
+    deviation `noise` is added to every coordinate and the points are shuffled. ``n_samples // 2``
+    points go to the upper moon, the rest to the lower. ``labels=(-1, 1)`` gives micrograd's ±1.
+    The numbers differ from scikit-learn's (a different random generator), the shape does not.
+    """
+    n_samples = _check_size(n_samples, 2, "make_moons")
+    noise = _check_noise(noise, "make_moons")
+    upper_label, lower_label = _check_labels(labels, "make_moons")
+    source = make_rng(rng, "make_moons")
+    n_upper = n_samples // 2
+    n_lower = n_samples - n_upper
+    points: list[tuple[list[float], int]] = []
+    for i in range(n_upper):
+        t = math.pi * i / (n_upper - 1) if n_upper > 1 else 0.0
+        points.append(([math.cos(t), math.sin(t)], upper_label))
+    for i in range(n_lower):
+        t = math.pi * i / (n_lower - 1) if n_lower > 1 else 0.0
+        points.append(([1.0 - math.cos(t), 0.5 - math.sin(t)], lower_label))
+    source.shuffle(points)
+    if noise > 0.0:
+        for point, _ in points:
+            point[0] += source.gauss(0.0, noise)
+            point[1] += source.gauss(0.0, noise)
+    return [point for point, _ in points], [label for _, label in points]
+
+
+def xor_table(*, bias_column: bool = False, labels: Sequence[int] = (0, 1)) -> Dataset:
+    """The four XOR cases: ([0,0], 0), ([0,1], 1), ([1,0], 1), ([1,1], 0).
+
+    ``bias_column=True`` appends a constant 1 to each input, as in Trask's "11 lines" network,
+    where that column stands in for a bias.
+    """
+    off, on = _check_labels(labels, "xor_table")
+    X = [[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]]
+    if bias_column:
+        X = [[*x, 1.0] for x in X]
+    return X, [off, on, on, off]
+
+
+def make_xor(
+    n_samples: int = 100, noise: float = 0.0, *, labels: Sequence[int] = (0, 1), rng: RngLike = 0
+) -> Dataset:
+    """Points uniform in the square [-1, 1]², labelled by XOR of their signs (the checkerboard).
+
+    A point whose coordinates have the same sign gets the first label, otherwise the second.
+    `noise` moves each point by Gaussian noise of that standard deviation after labelling, so the
+    classes overlap near the axes.
+    """
+    n_samples = _check_size(n_samples, 1, "make_xor")
+    noise = _check_noise(noise, "make_xor")
+    same_sign, different_sign = _check_labels(labels, "make_xor")
+    source = make_rng(rng, "make_xor")
+    X, y = [], []
+    for _ in range(n_samples):
+        a, b = source.uniform(-1.0, 1.0), source.uniform(-1.0, 1.0)
+        y.append(same_sign if (a > 0) == (b > 0) else different_sign)
+        if noise > 0.0:
+            a, b = a + source.gauss(0.0, noise), b + source.gauss(0.0, noise)
+        X.append([a, b])
+    return X, y
+
+
+def one_hot(labels: Sequence[int], n_classes: int, *, on: float = 1.0, off: float = 0.0) -> list[list[float]]:
+    """One row per label with `on` at the label's index and `off` elsewhere.
+
+    Rashid's network uses ``on=0.99, off=0.01`` so sigmoid outputs can reach their targets.
+    """
+    if isinstance(n_classes, bool) or not isinstance(n_classes, int) or n_classes < 1:
+        raise ValueError(f"one_hot: n_classes must be a positive int, got {n_classes!r}")
+    rows = []
+    for position, label in enumerate(labels):
+        if isinstance(label, bool) or not isinstance(label, int) or not 0 <= label < n_classes:
+            raise ValueError(f"one_hot: label {position} must be an int in [0, {n_classes}), got {label!r}")
+        row = [float(off)] * n_classes
+        row[label] = float(on)
+        rows.append(row)
+    return rows
+
+
+def train_test_split(
+    X: Sequence, y: Sequence, test_fraction: float = 0.25, *, rng: RngLike = 0
+) -> tuple[list, list, list, list]:
+    """Shuffle and split into ``(X_train, X_test, y_train, y_test)``; the test part gets
+    ``round(len(X) * test_fraction)`` examples (scikit-learn's order of results).
+    """
+    if len(X) != len(y):
+        raise ValueError(f"train_test_split: X has {len(X)} rows but y has {len(y)}")
+    if (
+        isinstance(test_fraction, bool)
+        or not isinstance(test_fraction, numbers.Real)
+        or not 0 < test_fraction < 1
+    ):
+        raise ValueError(f"train_test_split: test_fraction must lie in (0, 1), got {test_fraction!r}")
+    order = list(range(len(X)))
+    make_rng(rng, "train_test_split").shuffle(order)
+    n_test = round(len(X) * test_fraction)
+    test, train = order[:n_test], order[n_test:]
+    return [X[i] for i in train], [X[i] for i in test], [y[i] for i in train], [y[i] for i in test]
+
+
+def load_digits(n_classes: int = 10) -> Dataset:
+    """scikit-learn's 8x8 handwritten digits (1,797 images, pixels 0..16) as 64 floats per image.
+
+    `n_classes` keeps only the digits 0 .. n_classes-1. Needs scikit-learn, which the ``demos``
+    extra installs: ``pip install "gradstep[demos]"``. The data ships inside scikit-learn, so
+    nothing is downloaded.
+    """
+    if isinstance(n_classes, bool) or not isinstance(n_classes, int) or not 1 <= n_classes <= 10:
+        raise ValueError(f"load_digits: n_classes must be an int in [1, 10], got {n_classes!r}")
+    try:
+        from sklearn.datasets import load_digits as sklearn_load_digits
+    except ImportError as error:
+        raise ImportError(
+            "load_digits needs scikit-learn, which is not installed; install the demo extras with "
+            'pip install "gradstep[demos]"'
+        ) from error
+    bunch = sklearn_load_digits(n_class=n_classes)
+    return [[float(pixel) for pixel in row] for row in bunch.data], [int(label) for label in bunch.target]

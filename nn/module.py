@@ -1,0 +1,585 @@
+"""Modules made of `Value`s: `Neuron`, `Layer`, `MLP`, and the `Module` base with checkpoints.
+
+A neuron's pre-activation ``Σ wᵢxᵢ + b`` is ONE graph node (`autograd.dot`), its activation one more,
+so a drawn or stepped network shows one box per neuron stage. No gradient formula lives here:
+`backward()` derives them all.
+
+Every parameter has a stable name such as ``layers.1.neurons.3.w.2`` (weight 2 of neuron 3 of
+layer 1) or ``layers.1.neurons.3.b`` (its bias); the name is also the parameter's `label`, so
+graphs and the chain-rule stepper show it.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import numbers
+import os
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from autograd import Value, dot
+from autograd._files import atomic_write
+
+from ._random import RandomSource, RngLike, make_rng
+
+__all__ = [
+    "ACTIVATIONS",
+    "CHECKPOINT_FORMAT",
+    "CHECKPOINT_VERSION",
+    "INITS",
+    "MLP",
+    "Layer",
+    "Module",
+    "Neuron",
+]
+
+Input = Value | float | int
+
+# name -> the Value method that applies it (None: the identity, no extra node).
+ACTIVATIONS: dict[str, Callable[[Value], Value] | None] = {
+    "tanh": Value.tanh,
+    "relu": Value.relu,
+    "sigmoid": Value.sigmoid,
+    "linear": None,
+}
+
+# Weight initialisations (biases always start at 0, as in micrograd and PyTorch's custom inits):
+#   uniform  U(-1, 1)                             micrograd
+#   xavier   U(-a, a), a = sqrt(6/(fan_in+fan_out)) Glorot & Bengio 2010 (tanh, sigmoid)
+#   he       N(0, sqrt(2/fan_in))                  He et al. 2015 (relu)
+#   lecun    N(0, 1/sqrt(fan_in))                  LeCun 1998; Rashid's "Make Your Own Neural Network"
+#   zeros    0                                     a linear/logistic model, or to fill in by hand
+INITS = ("uniform", "xavier", "he", "lecun", "zeros")
+
+CHECKPOINT_FORMAT = "gradstep.nn checkpoint"
+CHECKPOINT_VERSION = 1
+
+
+# ---------------------------------------------------------------------------------------------------
+# Checks shared by the modules
+# ---------------------------------------------------------------------------------------------------
+
+
+def _describe(value: object) -> str:
+    text = repr(value)
+    if len(text) > 60:
+        text = text[:57] + "..."
+    return f"{text} ({type(value).__name__})"
+
+
+def _check_count(value: object, what: str, caller: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"{caller}: {what} must be a positive int, got {_describe(value)}")
+    return value
+
+
+def _check_activation(activation: object, caller: str) -> str:
+    if activation not in ACTIVATIONS:
+        raise ValueError(f"{caller}: unknown activation {activation!r}; choose one of {sorted(ACTIVATIONS)}")
+    return activation  # type: ignore[return-value]
+
+
+def _check_inputs(x: object, n_inputs: int, caller: str) -> tuple[Input, ...]:
+    """`x` as a tuple of floats and Values, or a clear error. Cheap in the common all-float case."""
+    if isinstance(x, (Value, str, bytes)) or not isinstance(x, Sequence):
+        raise TypeError(f"{caller}: expected a list of {n_inputs} numbers or Values, got {_describe(x)}")
+    items = tuple(x)
+    if len(items) != n_inputs:
+        raise ValueError(f"{caller}: expected {n_inputs} inputs, got {len(items)}")
+    if set(map(type, items)) <= {float, Value} and all(map(math.isfinite, items)):
+        return items  # the common case (Values are always finite; isfinite reads them via __float__)
+    checked: list[Input] = []
+    for position, item in enumerate(items):
+        if isinstance(item, Value):
+            checked.append(item)
+        elif isinstance(item, numbers.Real) and not isinstance(item, bool):
+            number = float(item)
+            if not math.isfinite(number):
+                raise ValueError(f"{caller}: input {position} must be finite, got {number!r}")
+            checked.append(number)
+        else:
+            raise TypeError(f"{caller}: input {position} is {_describe(item)}; expected a number or a Value")
+    return tuple(checked)
+
+
+def _initial_weight(init: str, fan_in: int, fan_out: int, rng: RandomSource) -> float:
+    if init == "uniform":
+        return rng.uniform(-1.0, 1.0)
+    if init == "xavier":
+        limit = math.sqrt(6.0 / (fan_in + fan_out))
+        return rng.uniform(-limit, limit)
+    if init == "he":
+        return rng.gauss(0.0, math.sqrt(2.0 / fan_in))
+    if init == "lecun":
+        return rng.gauss(0.0, 1.0 / math.sqrt(fan_in))
+    return 0.0  # "zeros"
+
+
+def _check_init(init: object, caller: str) -> str:
+    if init not in INITS:
+        raise ValueError(
+            f"{caller}: unknown init {init!r}; choose one of {list(INITS)} "
+            "(for exact weights use MLP.from_weights or load_state_dict)"
+        )
+    return init  # type: ignore[return-value]
+
+
+def _finite_number(value: object, where: str) -> float:
+    """A finite float from a JSON/Python number, else a ValueError naming `where`."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        if isinstance(value, (list, tuple, dict)):
+            raise ValueError(
+                f"{where}: wrong shape: expected a single number, got a {type(value).__name__} "
+                f"of {len(value)} items"
+            )
+        raise ValueError(f"{where}: expected a number, got {_describe(value)}")
+    number = float(value)
+    if not math.isfinite(number):
+        raise ValueError(f"{where}: expected a finite number, got {number!r}")
+    return number
+
+
+# ---------------------------------------------------------------------------------------------------
+# Module
+# ---------------------------------------------------------------------------------------------------
+
+
+class Module:
+    """Base class: named parameters, zero_grad, state dicts and JSON checkpoints.
+
+    Subclasses implement `named_parameters()`; everything else is built on it.
+    """
+
+    def named_parameters(self) -> list[tuple[str, Value]]:
+        """``(name, Value)`` for every parameter, in a stable order (the order of `parameters()`)."""
+        return []
+
+    def parameters(self) -> list[Value]:
+        """Every trainable `Value`, in a stable order (what an optimiser updates)."""
+        return [parameter for _, parameter in self.named_parameters()]
+
+    def zero_grad(self) -> None:
+        """Set every parameter's grad to 0 (leaves accumulate across `backward()` calls)."""
+        for parameter in self.parameters():
+            parameter.grad = 0.0
+
+    def shape(self) -> dict[str, Any] | None:
+        """A JSON-able description of the architecture, compared when loading a checkpoint."""
+        return None
+
+    def _label_parameters(self) -> None:
+        # Names become labels so graphs and the stepper show "layers.0.neurons.2.w.1", not "".
+        for name, parameter in self.named_parameters():
+            parameter.label = name
+
+    # ---- state dicts --------------------------------------------------------------------------
+
+    def state_dict(self) -> dict[str, float]:
+        """``{name: value}`` for every parameter, in `named_parameters()` order."""
+        return {name: parameter.data for name, parameter in self.named_parameters()}
+
+    def load_state_dict(self, state: Mapping[str, object]) -> None:
+        """Set every parameter from `state` (as made by `state_dict()`).
+
+        Everything is checked before anything changes: a missing or extra name, a value that is not
+        a single finite number raises `ValueError` naming the problem, and the weights stay as they were.
+        """
+        values = self._validated_values(state, "load_state_dict")
+        for (_, parameter), value in zip(self.named_parameters(), values):
+            parameter.data = value
+
+    def _validated_values(self, state: object, caller: str) -> list[float]:
+        if not isinstance(state, Mapping):
+            raise ValueError(
+                f"{caller}: expected a mapping of parameter names to numbers, got {_describe(state)}"
+            )
+        named = self.named_parameters()
+        expected = [name for name, _ in named]
+        missing = [name for name in expected if name not in state]
+        expected_set = set(expected)
+        extra = [name for name in state if name not in expected_set]
+        if missing or extra:
+            problems = []
+            if missing:
+                problems.append(f"missing {len(missing)} parameter(s): {_name_list(missing)}")
+            if extra:
+                problems.append(f"unexpected {len(extra)} parameter(s): {_name_list(extra)}")
+            raise ValueError(
+                f"{caller}: the parameters do not match this {type(self).__name__} "
+                f"({'; '.join(problems)}); nothing was changed"
+            )
+        return [_finite_number(state[name], f"{caller}: parameter {name!r}") for name in expected]
+
+    # ---- JSON checkpoints ---------------------------------------------------------------------
+
+    def save(self, path: str | os.PathLike[str]) -> Path:
+        """Write the parameters to `path` as JSON, atomically (a crash never leaves a half file).
+
+        The file holds a format name and version, the model's `shape()` and every parameter by name.
+        Floats are written with `repr` precision, so `load` restores them exactly.
+        """
+        checkpoint = {
+            "format": CHECKPOINT_FORMAT,
+            "version": CHECKPOINT_VERSION,
+            "model": repr(self),
+            "shape": self.shape(),
+            "parameters": self.state_dict(),
+        }
+        return atomic_write(path, json.dumps(checkpoint, indent=1) + "\n")
+
+    def load(self, path: str | os.PathLike[str]) -> Module:
+        """Set the parameters from a checkpoint written by `save`; returns `self`.
+
+        The whole file is validated first (valid JSON, format and version, shape, every name, every
+        value a finite number); on any problem a `ValueError` says what is wrong and nothing changes.
+        """
+        where = f"load({os.fspath(path)!r})"
+        raw = Path(path).read_bytes()
+        try:
+            checkpoint = json.loads(raw.decode("utf-8"))
+        except UnicodeDecodeError as error:
+            raise ValueError(f"{where}: not a text file ({error})") from None
+        except json.JSONDecodeError as error:
+            raise ValueError(
+                f"{where}: not valid JSON, the file may be truncated or corrupt ({error})"
+            ) from None
+        if not isinstance(checkpoint, dict) or checkpoint.get("format") != CHECKPOINT_FORMAT:
+            raise ValueError(f'{where}: not a gradstep checkpoint (no "format": {CHECKPOINT_FORMAT!r})')
+        version = checkpoint.get("version")
+        if version != CHECKPOINT_VERSION:
+            raise ValueError(
+                f"{where}: unsupported checkpoint version {version!r} "
+                f"(this gradstep reads version {CHECKPOINT_VERSION})"
+            )
+        saved_shape, own_shape = checkpoint.get("shape"), self.shape()
+        if saved_shape is not None and own_shape is not None and saved_shape != own_shape:
+            raise ValueError(
+                f"{where}: wrong shape: the checkpoint holds {_shape_text(saved_shape)}, "
+                f"this model is {_shape_text(own_shape)}; nothing was changed"
+            )
+        if "parameters" not in checkpoint:
+            raise ValueError(f'{where}: the checkpoint has no "parameters"')
+        values = self._validated_values(checkpoint["parameters"], where)
+        for (_, parameter), value in zip(self.named_parameters(), values):
+            parameter.data = value
+        return self
+
+
+def _name_list(names: list[str], limit: int = 5) -> str:
+    shown = ", ".join(repr(name) for name in names[:limit])
+    return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")
+
+
+def _shape_text(shape: object) -> str:
+    if isinstance(shape, dict) and shape.get("class") == "MLP" and isinstance(shape.get("sizes"), list):
+        return f"an MLP {'-'.join(str(size) for size in shape['sizes'])} (bias {shape.get('bias')})"
+    return json.dumps(shape)
+
+
+# ---------------------------------------------------------------------------------------------------
+# Neuron, Layer, MLP
+# ---------------------------------------------------------------------------------------------------
+
+
+class Neuron(Module):
+    """``activation(Σ wᵢxᵢ + b)``: one `dot` node plus one activation node (none for "linear").
+
+    Args:
+        n_inputs: how many inputs it takes.
+        activation: "tanh", "relu", "sigmoid" or "linear".
+        bias: whether it has a bias `b` (else `b` is None).
+        init: how the weights start (see `INITS`); the bias starts at 0.
+        rng: an int seed, a `random.Random`, or None for Python's global `random` state.
+        fan_out: the layer width, used by the "xavier" init.
+    """
+
+    def __init__(
+        self,
+        n_inputs: int,
+        activation: str = "tanh",
+        *,
+        bias: bool = True,
+        init: str = "uniform",
+        rng: RngLike | RandomSource = None,
+        fan_out: int = 1,
+    ) -> None:
+        self.n_inputs = _check_count(n_inputs, "n_inputs", "Neuron")
+        self.activation = _check_activation(activation, "Neuron")
+        init = _check_init(init, "Neuron")
+        source = rng if _is_random_source(rng) else make_rng(rng, "Neuron")  # type: ignore[arg-type]
+        # A tuple, so `dot` uses it without copying on every call.
+        self.w: tuple[Value, ...] = tuple(
+            Value(_initial_weight(init, n_inputs, fan_out, source)) for _ in range(n_inputs)
+        )
+        self.b: Value | None = Value(0.0) if bias else None
+        self._label_parameters()
+
+    def named_parameters(self) -> list[tuple[str, Value]]:
+        named = [(f"w.{i}", w) for i, w in enumerate(self.w)]
+        if self.b is not None:
+            named.append(("b", self.b))
+        return named
+
+    def shape(self) -> dict[str, Any]:
+        return {"class": "Neuron", "n_inputs": self.n_inputs, "bias": self.b is not None}
+
+    def __call__(self, x: Sequence[Input]) -> Value:
+        z = dot(self.w, _check_inputs(x, self.n_inputs, "Neuron"), self.b)
+        activate = ACTIVATIONS[self.activation]
+        return z if activate is None else activate(z)
+
+    def __repr__(self) -> str:
+        return f"Neuron({self.n_inputs}, activation={self.activation!r}, bias={self.b is not None})"
+
+
+def _is_random_source(rng: object) -> bool:
+    # A Layer hands its neurons one shared generator (possibly the global `random` module).
+    return hasattr(rng, "uniform") and hasattr(rng, "gauss")
+
+
+class Layer(Module):
+    """`n_outputs` neurons that all see the same `n_inputs` inputs and share one activation.
+
+    Calling it returns a Value when it has one neuron, else a list of Values.
+    """
+
+    def __init__(
+        self,
+        n_inputs: int,
+        n_outputs: int,
+        activation: str = "tanh",
+        *,
+        bias: bool = True,
+        init: str = "uniform",
+        rng: RngLike | RandomSource = None,
+    ) -> None:
+        self.n_inputs = _check_count(n_inputs, "n_inputs", "Layer")
+        n_outputs = _check_count(n_outputs, "n_outputs", "Layer")
+        self.activation = _check_activation(activation, "Layer")
+        init = _check_init(init, "Layer")
+        source = rng if _is_random_source(rng) else make_rng(rng, "Layer")  # type: ignore[arg-type]
+        self.neurons = [
+            Neuron(n_inputs, activation, bias=bias, init=init, rng=source, fan_out=n_outputs)
+            for _ in range(n_outputs)
+        ]
+        self._label_parameters()
+
+    @property
+    def n_outputs(self) -> int:
+        return len(self.neurons)
+
+    def named_parameters(self) -> list[tuple[str, Value]]:
+        return _prefixed("neurons", self.neurons)
+
+    def shape(self) -> dict[str, Any]:
+        return {
+            "class": "Layer",
+            "n_inputs": self.n_inputs,
+            "n_outputs": self.n_outputs,
+            "bias": [neuron.b is not None for neuron in self.neurons],
+        }
+
+    def _forward(self, x: tuple[Input, ...]) -> tuple[Value, ...]:
+        # The hot path of training: inputs are already checked, so no per-element work here.
+        pre_activations = [dot(neuron.w, x, neuron.b) for neuron in self.neurons]
+        activate = ACTIVATIONS[self.activation]
+        if activate is None:
+            return tuple(pre_activations)
+        return tuple([activate(z) for z in pre_activations])
+
+    def __call__(self, x: Sequence[Input]) -> Value | list[Value]:
+        out = self._forward(_check_inputs(x, self.n_inputs, "Layer"))
+        return out[0] if len(out) == 1 else list(out)
+
+    def __repr__(self) -> str:
+        return f"Layer({self.n_inputs}, {self.n_outputs}, activation={self.activation!r})"
+
+
+def _prefixed(prefix: str, modules: Sequence[Module]) -> list[tuple[str, Value]]:
+    return [
+        (f"{prefix}.{index}.{name}", parameter)
+        for index, module in enumerate(modules)
+        for name, parameter in module.named_parameters()
+    ]
+
+
+class MLP(Module):
+    """A multi-layer perceptron: ``MLP(2, [16, 16, 1])`` is 2 inputs, two hidden layers of 16, 1 output.
+
+    Args:
+        n_inputs: the number of inputs.
+        layer_sizes: the width of each layer, the last one being the output layer.
+        activation: the hidden layers' activation ("tanh", "relu", "sigmoid", "linear").
+        output_activation: the output layer's activation; "linear" by default (as in micrograd),
+            so the outputs are scores/logits for the losses on logits.
+        bias: True/False for every layer, or one bool per layer (Rashid's and Trask's nets have none).
+        init: the weight initialisation, one of `INITS`; for exact published weights use
+            `MLP.from_weights`.
+        rng: an int seed, a `random.Random`, or None for Python's global `random` state.
+
+    Calling the model with a list of `n_inputs` numbers or Values returns a Value when the last
+    layer has one neuron, else a list of Values.
+    """
+
+    def __init__(
+        self,
+        n_inputs: int,
+        layer_sizes: Sequence[int],
+        activation: str = "tanh",
+        output_activation: str = "linear",
+        *,
+        bias: bool | Sequence[bool] = True,
+        init: str = "uniform",
+        rng: RngLike = None,
+    ) -> None:
+        self.n_inputs = _check_count(n_inputs, "n_inputs", "MLP")
+        if isinstance(layer_sizes, (str, bytes)) or not isinstance(layer_sizes, Sequence) or not layer_sizes:
+            raise ValueError(
+                f"MLP: layer_sizes must be a non-empty list of ints, got {_describe(layer_sizes)}"
+            )
+        sizes = [_check_count(size, "each layer size", "MLP") for size in layer_sizes]
+        self.activation = _check_activation(activation, "MLP")
+        self.output_activation = _check_activation(output_activation, "MLP")
+        init = _check_init(init, "MLP")
+        if isinstance(bias, bool):
+            biases = [bias] * len(sizes)
+        elif (
+            isinstance(bias, Sequence) and len(bias) == len(sizes) and all(isinstance(b, bool) for b in bias)
+        ):
+            biases = list(bias)
+        else:
+            raise ValueError(
+                f"MLP: bias must be a bool or a list of {len(sizes)} bools, got {_describe(bias)}"
+            )
+        source = make_rng(rng, "MLP")
+        fan_ins = [self.n_inputs, *sizes[:-1]]
+        activations = [self.activation] * (len(sizes) - 1) + [self.output_activation]
+        self.layers = [
+            Layer(fan_in, size, layer_activation, bias=layer_bias, init=init, rng=source)
+            for fan_in, size, layer_activation, layer_bias in zip(fan_ins, sizes, activations, biases)
+        ]
+        self._label_parameters()
+
+    @classmethod
+    def from_weights(
+        cls,
+        weights: Sequence[Sequence[Sequence[float]]],
+        biases: Sequence[Sequence[float] | None] | None = None,
+        activation: str = "tanh",
+        output_activation: str = "linear",
+    ) -> MLP:
+        """An MLP with exactly these weights (to reproduce a published network).
+
+        Args:
+            weights: one matrix per layer, each a list of rows, one row per neuron holding its
+                weights in input order: ``weights[l][j][i]`` is the weight from input i to neuron j
+                of layer l (PyTorch's ``nn.Linear.weight`` layout, out × in). A net written as
+                ``X @ W`` (Trask) needs each W transposed.
+            biases: None for no biases at all, or one entry per layer: a list with one bias per
+                neuron, or None for a layer without biases.
+        """
+        if isinstance(weights, (str, bytes)) or not isinstance(weights, Sequence) or not weights:
+            raise ValueError(
+                f"MLP.from_weights: weights must be a non-empty list of matrices, got {_describe(weights)}"
+            )
+        matrices = [_check_matrix(matrix, layer) for layer, matrix in enumerate(weights)]
+        for layer in range(1, len(matrices)):
+            expected, got = len(matrices[layer - 1]), len(matrices[layer][0])
+            if got != expected:
+                raise ValueError(
+                    f"MLP.from_weights: layer {layer} rows have {got} weights but layer {layer - 1} "
+                    f"has {expected} neurons"
+                )
+        if biases is None:
+            bias_vectors: list[list[float] | None] = [None] * len(matrices)
+        elif isinstance(biases, Sequence) and len(biases) == len(matrices):
+            bias_vectors = [
+                _check_bias(vector, layer, len(matrices[layer])) for layer, vector in enumerate(biases)
+            ]
+        else:
+            raise ValueError(
+                f"MLP.from_weights: biases must be None or a list of {len(matrices)} entries, "
+                f"got {_describe(biases)}"
+            )
+        model = cls(
+            len(matrices[0][0]),
+            [len(matrix) for matrix in matrices],
+            activation,
+            output_activation,
+            bias=[vector is not None for vector in bias_vectors],
+            init="zeros",
+        )
+        for layer, matrix, vector in zip(model.layers, matrices, bias_vectors):
+            for j, neuron in enumerate(layer.neurons):
+                for w, value in zip(neuron.w, matrix[j]):
+                    w.data = value
+                if vector is not None and neuron.b is not None:
+                    neuron.b.data = vector[j]
+        return model
+
+    def to_weights(self) -> tuple[list[list[list[float]]], list[list[float] | None]]:
+        """``(weights, biases)`` in the layout `from_weights` takes (copies of the numbers)."""
+        weights = [[[w.data for w in neuron.w] for neuron in layer.neurons] for layer in self.layers]
+        biases = [
+            [neuron.b.data for neuron in layer.neurons if neuron.b is not None]
+            if layer.neurons[0].b is not None
+            else None
+            for layer in self.layers
+        ]
+        return weights, biases
+
+    @property
+    def sizes(self) -> list[int]:
+        """``[n_inputs, *layer_sizes]``, e.g. ``[2, 16, 16, 1]``."""
+        return [self.n_inputs, *(layer.n_outputs for layer in self.layers)]
+
+    def named_parameters(self) -> list[tuple[str, Value]]:
+        return _prefixed("layers", self.layers)
+
+    def shape(self) -> dict[str, Any]:
+        return {
+            "class": "MLP",
+            "sizes": self.sizes,
+            "bias": [layer.neurons[0].b is not None for layer in self.layers],
+        }
+
+    def __call__(self, x: Sequence[Input]) -> Value | list[Value]:
+        activations = _check_inputs(x, self.n_inputs, "MLP")
+        for layer in self.layers:
+            activations = layer._forward(activations)
+        return activations[0] if len(activations) == 1 else list(activations)
+
+    def __repr__(self) -> str:
+        biases = [layer.neurons[0].b is not None for layer in self.layers]
+        bias_text = "" if all(biases) else f", bias={biases if any(biases) else False}"
+        return (
+            f"MLP({self.n_inputs}, {self.sizes[1:]}, activation={self.activation!r}, "
+            f"output_activation={self.output_activation!r}{bias_text})"
+        )
+
+
+def _check_matrix(matrix: object, layer: int) -> list[list[float]]:
+    where = f"MLP.from_weights: weights[{layer}]"
+    if isinstance(matrix, (str, bytes)) or not isinstance(matrix, Sequence) or not matrix:
+        raise ValueError(
+            f"{where} must be a non-empty list of rows (one per neuron), got {_describe(matrix)}"
+        )
+    rows = []
+    for j, row in enumerate(matrix):
+        if isinstance(row, (str, bytes)) or not isinstance(row, Sequence) or not row:
+            raise ValueError(f"{where}[{j}] must be a non-empty list of numbers, got {_describe(row)}")
+        rows.append([_finite_number(value, f"{where}[{j}][{i}]") for i, value in enumerate(row)])
+    if len({len(row) for row in rows}) != 1:
+        raise ValueError(f"{where}: rows differ in length ({[len(row) for row in rows]})")
+    return rows
+
+
+def _check_bias(vector: object, layer: int, n_neurons: int) -> list[float] | None:
+    where = f"MLP.from_weights: biases[{layer}]"
+    if vector is None:
+        return None
+    if isinstance(vector, (str, bytes)) or not isinstance(vector, Sequence) or len(vector) != n_neurons:
+        raise ValueError(f"{where} must be None or a list of {n_neurons} numbers, got {_describe(vector)}")
+    return [_finite_number(value, f"{where}[{j}]") for j, value in enumerate(vector)]

@@ -1,0 +1,261 @@
+"""A small training loop: `fit` runs steps, shows progress, and returns the loss history.
+
+    def loss_fn():
+        scores = [model(x) for x in X]
+        return nn.losses.hinge(scores, y) + nn.l2_penalty(model, 2e-4, include_biases=True)
+
+    history = nn.fit(loss_fn, nn.optim.SGD(model.parameters(), lr=nn.optim.LinearDecay(1.0, 0.1, 100)), 100)
+    history.losses   # one float per step
+
+Each step is `train_step`: build the loss, zero the grads, backpropagate, update. Ctrl-C during
+`fit` finishes the current step and returns what was trained so far (press it twice to stop at
+once); nothing is lost and the model is never left half-updated.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import signal
+import sys
+import threading
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any, TextIO
+
+from autograd import Value
+
+from .optim import Optimizer
+
+__all__ = ["History", "LossFunction", "fit", "train_step"]
+
+# A loss function takes no arguments and returns the loss Value, or (loss, {"accuracy": 0.97, ...})
+# to have metrics recorded and shown next to the loss.
+LossFunction = Callable[[], "Value | tuple[Value, Mapping[str, float]]"]
+Callback = Callable[[int, float, dict[str, float]], Any]
+PROGRESS_MODES = ("auto", "bar", "plain", "none")
+
+
+@dataclass
+class History:
+    """What `fit` did: one loss (and one metrics dict) per completed step."""
+
+    losses: list[float] = field(default_factory=list)
+    metrics: list[dict[str, float]] = field(default_factory=list)
+    interrupted: bool = False  # stopped by Ctrl-C
+    stopped_early: bool = False  # stopped because the callback returned True
+
+    @property
+    def steps(self) -> int:
+        return len(self.losses)
+
+    def metric(self, name: str) -> list[float]:
+        """The values of one metric, step by step (steps that did not report it are skipped)."""
+        return [step_metrics[name] for step_metrics in self.metrics if name in step_metrics]
+
+
+def _split_result(result: object) -> tuple[Value, dict[str, float]]:
+    if isinstance(result, Value):
+        return result, {}
+    if isinstance(result, tuple) and len(result) == 2 and isinstance(result[0], Value):
+        loss, metrics = result
+        if not isinstance(metrics, Mapping):
+            raise TypeError(f"fit: the loss function's metrics must be a dict, got {type(metrics).__name__}")
+        return loss, {str(name): float(value) for name, value in metrics.items()}
+    raise TypeError(
+        "fit: the loss function must return a Value, or (Value, dict of metrics); "
+        f"got {type(result).__name__}"
+    )
+
+
+def train_step(loss_fn: LossFunction, optimizer: Optimizer) -> tuple[float, dict[str, float]]:
+    """One step of training: build the loss, zero the grads, backpropagate, update the parameters.
+
+    Returns the loss (as it was before the update) and the metrics the loss function reported.
+    """
+    loss, metrics = _split_result(loss_fn())
+    optimizer.zero_grad()
+    loss.backward()
+    optimizer.step()
+    return loss.data, metrics
+
+
+# ---------------------------------------------------------------------------------------------------
+# Progress display: a tqdm bar on a terminal, else a plain line every few steps, or nothing.
+# ---------------------------------------------------------------------------------------------------
+
+
+def _summary(loss: float, metrics: Mapping[str, float]) -> str:
+    parts = [f"loss {loss:.6g}"]
+    parts.extend(f"{name} {value:.4g}" for name, value in metrics.items())
+    return "  ".join(parts)
+
+
+class _Progress:
+    """Plain progress lines (also the base that prints nothing between lines)."""
+
+    def __init__(self, total: int, every: int, file: TextIO | None) -> None:
+        self.total = total
+        self.every = every
+        self.file = file
+
+    def update(self, step: int, loss: float, metrics: Mapping[str, float]) -> None:
+        done = step + 1
+        if self.file is not None and (done % self.every == 0 or done == self.total or step == 0):
+            width = len(str(self.total))
+            print(f"step {done:>{width}}/{self.total}  {_summary(loss, metrics)}", file=self.file, flush=True)
+
+    def message(self, text: str) -> None:
+        if self.file is not None:
+            print(text, file=self.file, flush=True)
+
+    def close(self) -> None:
+        pass
+
+
+class _TqdmProgress(_Progress):
+    def __init__(self, total: int, file: TextIO, tqdm_class: Any) -> None:
+        super().__init__(total, 1, file)
+        self.bar = tqdm_class(total=total, file=file, unit="step", desc="training", dynamic_ncols=True)
+
+    def update(self, step: int, loss: float, metrics: Mapping[str, float]) -> None:
+        self.bar.set_postfix_str(_summary(loss, metrics), refresh=False)
+        self.bar.update(1)
+
+    def message(self, text: str) -> None:
+        self.bar.write(text, file=self.file)
+
+    def close(self) -> None:
+        self.bar.close()
+
+
+def _is_terminal(file: TextIO) -> bool:
+    try:
+        return file.isatty()
+    except (AttributeError, ValueError):  # no isatty, or a closed file
+        return False
+
+
+def _make_progress(mode: str | bool | None, total: int, every: int | None, file: TextIO | None) -> _Progress:
+    if mode is True:
+        mode = "auto"
+    elif mode is False or mode is None:
+        mode = "none"
+    if mode not in PROGRESS_MODES:
+        raise ValueError(f"fit: progress must be one of {list(PROGRESS_MODES)} or a bool, got {mode!r}")
+    if every is None:
+        every = max(1, total // 10)
+    elif isinstance(every, bool) or not isinstance(every, int) or every < 1:
+        raise ValueError(f"fit: print_every must be a positive int, got {every!r}")
+    if mode == "none":
+        return _Progress(total, every, None)
+    stream = sys.stderr if file is None else file
+    if mode == "bar" or (mode == "auto" and _is_terminal(stream)):
+        try:
+            from tqdm.auto import tqdm
+        except ImportError:
+            pass  # the plain lines below say the same, only less prettily
+        else:
+            return _TqdmProgress(total, stream, tqdm)
+    return _Progress(total, every, stream)
+
+
+# ---------------------------------------------------------------------------------------------------
+# Ctrl-C: finish the step in progress, then stop.
+# ---------------------------------------------------------------------------------------------------
+
+
+class _StopRequest:
+    requested = False
+
+
+@contextlib.contextmanager
+def _finish_step_on_interrupt() -> Iterator[_StopRequest]:
+    """While active, the first Ctrl-C only asks the loop to stop after the current step; a second
+    one raises KeyboardInterrupt at once. Only in the main thread, and only when SIGINT has
+    Python's default handler (someone else's handler is left alone).
+    """
+    stop = _StopRequest()
+    if (
+        threading.current_thread() is not threading.main_thread()
+        or signal.getsignal(signal.SIGINT) is not signal.default_int_handler
+    ):
+        yield stop
+        return
+
+    def handle(signum: int, frame: object) -> None:
+        if stop.requested:
+            raise KeyboardInterrupt
+        stop.requested = True
+
+    previous = signal.signal(signal.SIGINT, handle)
+    try:
+        yield stop
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+# ---------------------------------------------------------------------------------------------------
+# fit
+# ---------------------------------------------------------------------------------------------------
+
+
+def fit(
+    loss_fn: LossFunction,
+    optimizer: Optimizer,
+    steps: int,
+    *,
+    callback: Callback | None = None,
+    progress: str | bool = "auto",
+    print_every: int | None = None,
+    file: TextIO | None = None,
+) -> History:
+    """Train for `steps` steps of `train_step(loss_fn, optimizer)`; return the `History`.
+
+    Args:
+        loss_fn: called with no arguments at every step; builds and returns the loss Value from the
+            current parameters (or ``(loss, {"accuracy": ...})`` to record and show metrics).
+        optimizer: updates the parameters (its learning-rate schedule sees its own step count).
+        steps: how many steps to run.
+        callback: called after each step as ``callback(step, loss, metrics)``; returning True stops
+            training early (``history.stopped_early``).
+        progress: "auto" (a tqdm bar when tqdm is installed and `file` is a terminal, else plain
+            lines), "bar", "plain", "none"; True means "auto", False "none".
+        print_every: plain mode prints the first step, every `print_every`-th and the last
+            (default: about ten lines).
+        file: where progress goes (default `sys.stderr`).
+
+    Ctrl-C (or a KeyboardInterrupt raised by `loss_fn` or `callback`) stops training and returns the
+    history so far with ``history.interrupted`` set; the parameters keep every completed update.
+    Other errors propagate.
+    """
+    if isinstance(steps, bool) or not isinstance(steps, int) or steps < 0:
+        raise ValueError(f"fit: steps must be an int >= 0, got {steps!r}")
+    if not isinstance(optimizer, Optimizer):
+        raise TypeError(f"fit: optimizer must be an nn.optim optimiser, got {type(optimizer).__name__}")
+    if not callable(loss_fn):
+        raise TypeError(f"fit: loss_fn must be callable, got {type(loss_fn).__name__}")
+    display = _make_progress(progress, steps, print_every, file)
+    # The one place a step is chosen; a compiled replay of the same graph can be swapped in here.
+    step_fn = train_step
+    history = History()
+    try:
+        with _finish_step_on_interrupt() as stop:
+            for step in range(steps):
+                loss, metrics = step_fn(loss_fn, optimizer)
+                history.losses.append(loss)
+                history.metrics.append(metrics)
+                display.update(step, loss, metrics)
+                if callback is not None and callback(step, loss, metrics) is True:
+                    history.stopped_early = True
+                    break
+                if stop.requested:
+                    history.interrupted = True
+                    break
+    except KeyboardInterrupt:
+        history.interrupted = True
+    finally:
+        display.close()
+    if history.interrupted:
+        last = f" (last loss {history.losses[-1]:.6g})" if history.losses else ""
+        display.message(f"interrupted: returning after {history.steps} of {steps} steps{last}")
+    return history
