@@ -11,7 +11,15 @@ import math
 
 import pytest
 
-from demos import cross_entropy, gradient_check, ng_vs_mitchell, single_weight
+from demos import (
+    cross_entropy,
+    gradient_check,
+    half_squared_error,
+    ng_vs_mitchell,
+    single_weight,
+    weight_decay,
+)
+from demos._common import angle_degrees
 
 # ---------------------------------------------------------------------------------------------------
 # 3. Nielsen: cross-entropy vs the quadratic cost on one sigmoid neuron
@@ -164,3 +172,92 @@ def test_log_loss_trains_the_xor_net_faster():
     squared = ng_vs_mitchell.train_trask(loss="squared", iterations=2_001)
     log = ng_vs_mitchell.train_trask(loss="log", iterations=2_001)
     assert log.mean_abs_errors[2_000] < squared.mean_abs_errors[2_000] / 5
+
+
+# ---------------------------------------------------------------------------------------------------
+# 1. The ½ in squared error, and dropping σ'(z)
+# ---------------------------------------------------------------------------------------------------
+
+
+def test_gradient_of_squared_error_is_exactly_twice_the_half_version():
+    thetas = half_squared_error.initial_weights()
+    for examples in ([example] for example in half_squared_error.XOR_EXAMPLES):
+        full = half_squared_error.gradient(thetas, examples, "squared")
+        half = half_squared_error.gradient(thetas, examples, "half")
+        assert any(h != 0.0 for h in half)
+        for f, h in zip(full, half):
+            assert f == pytest.approx(2.0 * h, abs=1e-9)
+
+
+def test_dropping_the_output_sigmoid_derivative_rescales_per_example_but_turns_the_batch_gradient():
+    thetas = half_squared_error.initial_weights()
+    examples = half_squared_error.XOR_EXAMPLES
+    for example in examples:
+        true_one = half_squared_error.gradient(thetas, [example], "half")
+        simplified = half_squared_error.gradient(thetas, [example], "drop-output-sigmoid")
+        assert angle_degrees(true_one, simplified) < 1e-6
+        assert (
+            angle_degrees(true_one, half_squared_error.gradient(thetas, [example], "drop-every-sigmoid")) > 10
+        )
+    batch = half_squared_error.gradient(thetas, examples, "half")
+    assert angle_degrees(batch, half_squared_error.gradient(thetas, examples, "drop-output-sigmoid")) > 5
+    # Dropping every σ'(z) here points uphill: more than 90° away from the true gradient.
+    assert angle_degrees(batch, half_squared_error.gradient(thetas, examples, "drop-every-sigmoid")) > 90
+
+
+def test_dropping_the_output_sigmoid_derivative_is_the_cross_entropy_gradient():
+    thetas = half_squared_error.initial_weights(seed=11)
+    examples = half_squared_error.XOR_EXAMPLES
+    simplified = half_squared_error.gradient(thetas, examples, "drop-output-sigmoid")
+    for a, b in zip(simplified, half_squared_error.gradient(thetas, examples, "cross-entropy")):
+        assert a == pytest.approx(b, abs=1e-9)
+
+
+def test_training_with_every_sigmoid_derivative_dropped_fails_on_xor():
+    true_run = half_squared_error.train("half", epochs=300)
+    broken = half_squared_error.train("drop-every-sigmoid", epochs=300)
+    assert true_run.errors[-1] < 0.05
+    assert broken.errors[-1] > 0.4
+
+
+def test_unknown_scheme_is_a_clear_error():
+    with pytest.raises(ValueError, match="unknown scheme 'quartic'"):
+        half_squared_error.gradient(
+            half_squared_error.initial_weights(), half_squared_error.XOR_EXAMPLES, "quartic"
+        )
+
+
+# ---------------------------------------------------------------------------------------------------
+# 2. UFLDL: averaging and weight decay
+# ---------------------------------------------------------------------------------------------------
+
+
+def test_averaging_only_rescales_the_gradient():
+    thetas, examples = weight_decay.initial_weights(seed=5), weight_decay.make_examples()
+    averaged = weight_decay.gradient(thetas, examples, average=True)
+    summed = weight_decay.gradient(thetas, examples, average=False)
+    for a, s in zip(averaged, summed):
+        assert a == pytest.approx(s / len(examples), abs=1e-9)
+
+
+@pytest.mark.parametrize("lam", [0.0, 0.01, 0.5])
+def test_weight_decay_adds_lambda_w_and_matches_the_textbook(lam):
+    thetas, examples = weight_decay.initial_weights(seed=2), weight_decay.make_examples()
+    plain = weight_decay.gradient(thetas, examples)
+    decayed = weight_decay.gradient(thetas, examples, lam)
+    weights = [w for theta in thetas for row in theta for w in row]
+    for d, p, w, bias in zip(decayed, plain, weights, weight_decay.is_bias(thetas)):
+        assert d - p == pytest.approx(0.0 if bias else lam * w, abs=1e-9)
+    for d, t in zip(decayed, weight_decay.textbook_gradient(thetas, examples, lam)):
+        assert d == pytest.approx(t, abs=1e-9)
+
+
+def test_ufldl_gradient_check_gives_four_significant_digits():
+    report = weight_decay.run_check(0.01)
+    assert report.ok and report.max_rel_error < 1e-4
+
+
+def test_weights_shrink_as_lambda_grows():
+    final_norms = [weight_decay.train(lam, steps=200).weight_norms[-1] for lam in weight_decay.LAMBDAS]
+    assert final_norms == sorted(final_norms, reverse=True)
+    assert final_norms[-1] < 0.5 * final_norms[0]
