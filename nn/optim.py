@@ -252,7 +252,7 @@ class Adam(Optimizer):
             _check_number(betas[0], "beta1", name, 0.0, 1.0),
             _check_number(betas[1], "beta2", name, 0.0, 1.0),
         )
-        self.eps = _check_number(eps, "eps", name, 0.0)
+        self.eps = _check_number(eps, "eps", name, 0.0, low_inclusive=False)  # 0 could divide by 0
         self.weight_decay = _check_number(weight_decay, "weight_decay", name, 0.0)
         self.first_moments = [0.0] * len(self.params)
         self.second_moments = [0.0] * len(self.params)

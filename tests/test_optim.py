@@ -1,0 +1,221 @@
+"""nn.optim: SGD (momentum, weight decay, Nesterov), Adam, AdamW against torch.optim in float64;
+learning-rate schedules; all-or-nothing steps; argument checks."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+import nn
+from autograd import Value
+from nn.optim import SGD, Adam, AdamW, ExponentialDecay, LinearDecay
+
+N = 7
+
+
+def _params_and_grads(seed=0, steps=1):
+    rng = random.Random(seed)
+    data = [rng.uniform(-2.0, 2.0) for _ in range(N)]
+    grads = [[rng.uniform(-1.0, 1.0) * 10 ** rng.randint(-3, 1) for _ in range(N)] for _ in range(steps)]
+    return data, grads
+
+
+def _run_ours(optimizer_class, data, grads, **options):
+    params = [Value(x, f"p{i}") for i, x in enumerate(data)]
+    optimizer = optimizer_class(params, **options)
+    for step_grads in grads:
+        for p, g in zip(params, step_grads):
+            p.grad = g
+        optimizer.step()
+    return [p.data for p in params]
+
+
+def _run_torch(torch, optimizer_class, data, grads, **options):
+    tensor = torch.tensor(data, requires_grad=True)
+    optimizer = optimizer_class([tensor], **options)
+    for step_grads in grads:
+        tensor.grad = torch.tensor(step_grads)
+        optimizer.step()
+    return tensor.detach().tolist()
+
+
+CASES = [
+    ("sgd", SGD, "SGD", {"lr": 0.1}),
+    ("sgd momentum+decay", SGD, "SGD", {"lr": 0.1, "momentum": 0.9, "weight_decay": 0.01}),
+    ("sgd dampening", SGD, "SGD", {"lr": 0.05, "momentum": 0.5, "dampening": 0.3}),
+    ("sgd nesterov", SGD, "SGD", {"lr": 0.1, "momentum": 0.9, "nesterov": True, "weight_decay": 0.001}),
+    ("adam", Adam, "Adam", {"lr": 0.01}),
+    ("adam decay", Adam, "Adam", {"lr": 0.003, "betas": (0.8, 0.99), "eps": 1e-6, "weight_decay": 0.1}),
+    ("adam small beta1", Adam, "Adam", {"lr": 0.01, "betas": (0.3, 0.9)}),
+    ("adamw", AdamW, "AdamW", {"lr": 0.01, "weight_decay": 0.05}),
+]
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize(("name", "ours", "theirs", "options"), CASES, ids=[case[0] for case in CASES])
+def test_one_step_gives_exactly_pytorchs_new_weights(torch, name, ours, theirs, options):
+    data, grads = _params_and_grads(seed=1, steps=1)
+    assert _run_ours(ours, data, grads, **options) == _run_torch(
+        torch, getattr(torch.optim, theirs), data, grads, **options
+    )
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize(("name", "ours", "theirs", "options"), CASES, ids=[case[0] for case in CASES])
+def test_many_steps_track_pytorch(torch, name, ours, theirs, options):
+    data, grads = _params_and_grads(seed=2, steps=25)
+    expected = _run_torch(torch, getattr(torch.optim, theirs), data, grads, **options)
+    assert _run_ours(ours, data, grads, **options) == pytest.approx(expected, rel=1e-13, abs=1e-15)
+
+
+@pytest.mark.torch
+def test_one_sgd_and_one_adam_step_on_an_mlp_match_pytorch(torch):
+    """The issue's parity check end to end: backward() grads, then an optimiser step, vs PyTorch."""
+    X = [[0.5, -1.0], [1.5, 0.25], [-0.3, 0.8]]
+    y = [1.0, -1.0, 1.0]
+    for ours, theirs, options in [
+        (SGD, torch.optim.SGD, {"lr": 0.1, "momentum": 0.9, "weight_decay": 0.01}),
+        (Adam, torch.optim.Adam, {"lr": 0.01}),
+    ]:
+        model = nn.MLP(2, [3, 1], activation="tanh", rng=4)
+        (w1, w2), (b1, b2) = model.to_weights()
+        loss = nn.squared_error([model(x) for x in X], y)
+        loss.backward()
+        ours(model.parameters(), **options).step()
+
+        W1, B1 = torch.tensor(w1, requires_grad=True), torch.tensor(b1, requires_grad=True)
+        W2, B2 = torch.tensor(w2, requires_grad=True), torch.tensor(b2, requires_grad=True)
+        out = torch.tanh(torch.tensor(X) @ W1.T + B1) @ W2.T + B2
+        torch.nn.functional.mse_loss(out[:, 0], torch.tensor(y)).backward()
+        theirs([W1, B1, W2, B2], **options).step()
+        (new_w1, new_w2), (new_b1, new_b2) = model.to_weights()
+        ours_flat = [w for row in new_w1 + new_w2 for w in row] + new_b1 + new_b2
+        theirs_flat = [w for row in W1.tolist() + W2.tolist() for w in row] + B1.tolist() + B2.tolist()
+        assert ours_flat == pytest.approx(theirs_flat, rel=1e-12, abs=1e-15)
+
+
+def test_plain_sgd_is_p_minus_lr_times_grad():
+    p = Value(1.0)
+    p.grad = 0.5
+    optimizer = SGD([p], lr=0.1)
+    optimizer.step()
+    assert p.data == 1.0 - 0.1 * 0.5
+    assert optimizer.steps == 1
+
+
+def test_sgd_momentum_by_hand():
+    p = Value(0.0)
+    optimizer = SGD([p], lr=1.0, momentum=0.5)
+    for _ in range(3):
+        p.grad = 1.0
+        optimizer.step()
+    # buffers 1, 1.5, 1.75
+    assert p.data == pytest.approx(-(1 + 1.5 + 1.75))
+
+
+def test_adam_first_step_moves_each_parameter_by_about_lr():
+    params = [Value(0.0), Value(0.0)]
+    params[0].grad, params[1].grad = 1e-3, -50.0
+    Adam(params, lr=0.01).step()
+    assert [p.data for p in params] == pytest.approx([-0.01, 0.01], rel=1e-4)
+
+
+def test_zero_grad_and_module_as_params():
+    model = nn.MLP(2, [2, 1], rng=0)
+    model([1.0, 1.0]).backward()
+    optimizer = SGD(model, lr=0.1)
+    assert optimizer.params == model.parameters()
+    optimizer.zero_grad()
+    assert all(p.grad == 0.0 for p in model.parameters())
+
+
+# ---- schedules -------------------------------------------------------------------------------
+
+
+def test_linear_decay_is_micrograds_schedule_exactly():
+    schedule = LinearDecay(1.0, 0.1, 100)
+    for k in range(100):
+        assert schedule(k) == 1.0 - 0.9 * k / 100
+    assert schedule(100) == schedule(1000) == 0.1
+
+
+def test_exponential_decay():
+    schedule = ExponentialDecay(0.5, 0.9)
+    assert [schedule(k) for k in range(3)] == [0.5, 0.5 * 0.9, 0.5 * 0.9**2]
+
+
+def test_optimizer_evaluates_the_schedule_at_its_step_count():
+    seen = []
+
+    def schedule(step):
+        seen.append(step)
+        return 0.1 * (step + 1)
+
+    p = Value(0.0)
+    optimizer = SGD([p], lr=schedule)
+    for _ in range(3):
+        p.grad = 1.0
+        optimizer.step()
+    assert seen == [0, 1, 2]
+    assert p.data == pytest.approx(-(0.1 + 0.2 + 0.3))
+    assert optimizer.current_lr == pytest.approx(0.4)
+
+
+def test_a_schedule_returning_nonsense_is_reported():
+    optimizer = SGD([Value(0.0)], lr=lambda step: float("nan"))
+    with pytest.raises(ValueError, match=r"lr schedule .* at step 0"):
+        optimizer.step()
+
+
+# ---- all-or-nothing steps --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("optimizer_class", [SGD, Adam])
+def test_a_step_that_would_overflow_changes_nothing(optimizer_class):
+    params = [Value(1.0, "a"), Value(1e308, "huge")]
+    params[0].grad, params[1].grad = 0.5, -1e308
+    optimizer = optimizer_class(params, lr=1e10)
+    with pytest.raises(FloatingPointError, match=r"huge.*no parameter was changed"):
+        optimizer.step()
+    assert [p.data for p in params] == [1.0, 1e308]
+    assert optimizer.steps == 0
+
+
+def test_failed_momentum_step_keeps_the_old_buffers():
+    p = Value(1.0, "p")
+    optimizer = SGD([p], lr=1.0, momentum=0.9)
+    p.grad = 1.0
+    optimizer.step()
+    assert optimizer.momentum_buffers == [1.0]
+    p.grad = float("inf")
+    with pytest.raises(FloatingPointError):
+        optimizer.step()
+    assert optimizer.momentum_buffers == [1.0]
+
+
+# ---- argument checks -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("build", "error", "message"),
+    [
+        (lambda p: SGD([], lr=0.1), ValueError, "empty parameter list"),
+        (lambda p: SGD([p, p], lr=0.1), ValueError, r"params\[1\] \(w\) is listed twice"),
+        (lambda p: SGD([p, 1.0], lr=0.1), TypeError, r"params\[1\] is 1.0"),
+        (lambda p: SGD(p, lr=0.1), TypeError, "params must be a list of Values"),
+        (lambda p: SGD([p], lr=-0.1), ValueError, "lr must lie in"),
+        (lambda p: SGD([p], lr="fast"), ValueError, "lr must be a finite number"),
+        (lambda p: SGD([p], lr=0.1, momentum=1.0), ValueError, "momentum must lie in"),
+        (lambda p: SGD([p], lr=0.1, nesterov=True), ValueError, "nesterov needs momentum"),
+        (lambda p: SGD([p], lr=0.1, weight_decay=-1), ValueError, "weight_decay"),
+        (lambda p: Adam([p], betas=(0.9,)), ValueError, "betas must be a pair"),
+        (lambda p: Adam([p], betas=(0.9, 1.0)), ValueError, "beta2 must lie in"),
+        (lambda p: Adam([p], eps=0.0), ValueError, "eps must lie in"),
+        (lambda p: LinearDecay(1.0, 0.1, 0), ValueError, "steps must be a positive int"),
+        (lambda p: ExponentialDecay(1.0, 1.5), ValueError, "gamma must lie in"),
+    ],
+)
+def test_bad_arguments(build, error, message):
+    with pytest.raises(error, match=message):
+        build(Value(0.0, "w"))
