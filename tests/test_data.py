@@ -1,0 +1,132 @@
+"""nn.data: deterministic two moons and XOR, one-hot, splitting, and the optional digits loader."""
+
+from __future__ import annotations
+
+import math
+import random
+import sys
+
+import pytest
+
+import nn
+from nn.data import load_digits, make_moons, make_xor, one_hot, train_test_split, xor_table
+
+
+def test_make_moons_shape_balance_and_determinism():
+    X, y = make_moons(100, 0.1, rng=0)
+    assert len(X) == len(y) == 100
+    assert all(len(point) == 2 and all(isinstance(c, float) for c in point) for point in X)
+    assert sorted(set(y)) == [0, 1] and y.count(0) == y.count(1) == 50
+    assert make_moons(100, 0.1, rng=0) == (X, y)
+    assert make_moons(100, 0.1, rng=random.Random(0)) == (X, y)
+    assert make_moons(100, 0.1, rng=1) != (X, y)
+    assert make_moons() == make_moons(100, 0.1, rng=0)  # deterministic by default
+
+
+def test_make_moons_odd_count_and_signed_labels():
+    _, y = make_moons(7, 0.0, labels=(-1, 1))
+    assert y.count(-1) == 3 and y.count(1) == 4  # n // 2 on the upper moon, as scikit-learn
+
+
+def test_noise_free_moons_lie_on_the_two_half_circles():
+    X, y = make_moons(40, 0.0)
+    for (a, b), label in zip(X, y):
+        if label == 0:
+            assert math.hypot(a, b) == pytest.approx(1.0) and b >= -1e-12
+        else:
+            assert math.hypot(a - 1.0, b - 0.5) == pytest.approx(1.0) and b <= 0.5 + 1e-12
+
+
+def test_noise_free_moons_are_scikit_learns_points():
+    sklearn_datasets = pytest.importorskip("sklearn.datasets")
+    X, y = make_moons(30, 0.0)
+    theirs_X, theirs_y = sklearn_datasets.make_moons(30, shuffle=False, noise=0.0)
+    ours = sorted((label, round(a, 12), round(b, 12)) for (a, b), label in zip(X, y))
+    theirs = sorted(
+        (int(label), round(a, 12), round(b, 12)) for (a, b), label in zip(theirs_X.tolist(), theirs_y)
+    )
+    assert ours == theirs
+
+
+def test_noise_moves_points_by_about_its_standard_deviation():
+    clean, _ = make_moons(400, 0.0, rng=3)
+    noisy, _ = make_moons(400, 0.2, rng=3)  # same shuffle, then noise
+    moves = [c - n for p, q in zip(clean, noisy) for c, n in zip(p, q)]
+    assert math.sqrt(sum(m * m for m in moves) / len(moves)) == pytest.approx(0.2, rel=0.1)
+
+
+def test_xor_table():
+    assert xor_table() == ([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]], [0, 1, 1, 0])
+    X, y = xor_table(bias_column=True, labels=(-1, 1))
+    assert X[3] == [1.0, 1.0, 1.0] and y == [-1, 1, 1, -1]
+
+
+def test_make_xor_labels_follow_the_signs():
+    X, y = make_xor(200, rng=5)
+    assert len(X) == 200 and make_xor(200, rng=5) == (X, y)
+    assert all(label == (0 if (a > 0) == (b > 0) else 1) for (a, b), label in zip(X, y))
+    assert all(-1.0 <= c <= 1.0 for point in X for c in point)
+    noisy, noisy_y = make_xor(200, noise=0.1, labels=(-1, 1), rng=5)
+    assert set(noisy_y) == {-1, 1} and noisy != X
+
+
+def test_one_hot():
+    assert one_hot([2, 0], 3) == [[0.0, 0.0, 1.0], [1.0, 0.0, 0.0]]
+    assert one_hot([1], 2, on=0.99, off=0.01) == [[0.01, 0.99]]
+    with pytest.raises(ValueError, match=r"label 1 must be an int in \[0, 3\)"):
+        one_hot([0, 3], 3)
+
+
+def test_train_test_split():
+    X = [[float(i)] for i in range(20)]
+    y = list(range(20))
+    X_train, X_test, y_train, y_test = train_test_split(X, y, 0.25, rng=1)
+    assert len(X_test) == 5 and len(X_train) == 15
+    assert sorted(y_train + y_test) == y
+    assert all(x == [float(label)] for x, label in zip(X_train + X_test, y_train + y_test))
+    assert train_test_split(X, y, 0.25, rng=1) == (X_train, X_test, y_train, y_test)
+    with pytest.raises(ValueError, match="X has 20 rows but y has 19"):
+        train_test_split(X, y[:-1])
+
+
+def test_load_digits():
+    pytest.importorskip("sklearn")
+    X, y = load_digits()
+    assert len(X) == len(y) == 1797 and len(X[0]) == 64
+    assert all(0.0 <= pixel <= 16.0 for pixel in X[0]) and isinstance(y[0], int)
+    _, y3 = load_digits(n_classes=3)
+    assert set(y3) == {0, 1, 2}
+
+
+def test_load_digits_without_scikit_learn_says_how_to_install_it(monkeypatch):
+    monkeypatch.setitem(sys.modules, "sklearn", None)  # makes `import sklearn...` fail
+    monkeypatch.setitem(sys.modules, "sklearn.datasets", None)
+    with pytest.raises(ImportError, match=r'pip install "gradstep\[demos\]"'):
+        load_digits()
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda: make_moons(1), "n_samples must be an int >= 2"),
+        (lambda: make_moons(10, -0.1), "noise must be a finite number >= 0"),
+        (lambda: make_moons(10, labels=(1, 1)), "labels must be two different ints"),
+        (lambda: make_moons(10, labels=(0, 1, 2)), "labels must be two different ints"),
+        (lambda: make_xor(0), "n_samples must be an int >= 1"),
+        (lambda: load_digits(11), r"n_classes must be an int in \[1, 10\]"),
+        (lambda: one_hot([0], 0), "n_classes must be a positive int"),
+        (lambda: train_test_split([1], [1], 1.5), r"test_fraction must lie in \(0, 1\)"),
+    ],
+)
+def test_bad_arguments(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()
+
+
+def test_bad_rng_is_a_type_error():
+    with pytest.raises(TypeError, match="make_moons: rng must be an int seed"):
+        make_moons(10, rng=1.5)
+
+
+def test_exported_from_nn():
+    assert nn.make_moons is make_moons and nn.xor_table is xor_table and nn.load_digits is load_digits
