@@ -1,0 +1,592 @@
+"""autograd.compile: straight-line Python that replays a traced graph bit for bit, and in batches."""
+
+from __future__ import annotations
+
+import math
+import random
+import textwrap
+
+import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+from strategies import Backend, Program, programs, run_program
+
+import autograd
+import nn
+from autograd import CompiledFunction, TracingError, Value, dot, vsum
+from autograd import compile as compile_graph
+
+
+def same_bits(a: float, b: float) -> bool:
+    """Equal, and the same sign of zero (what 'bit for bit' means for finite floats)."""
+    if math.isnan(a) or math.isnan(b):
+        return math.isnan(a) and math.isnan(b)
+    return a == b and math.copysign(1.0, a) == math.copysign(1.0, b)
+
+
+def eager(fn, values: list[float], labels: list[str] | None = None) -> tuple[float, list[float]]:
+    """Output and input grads from a fresh eager graph (the reference every test compares with)."""
+    leaves = [Value(v, labels[i] if labels else "") for i, v in enumerate(values)]
+    root = fn(*leaves)
+    root.backward()
+    return root.data, [leaf.grad for leaf in leaves]
+
+
+def assert_matches_eager(compiled: CompiledFunction, fn, values: list[float]) -> None:
+    want_value, want_grads = eager(fn, values)
+    got_value, got_grads = compiled.function(*values)
+    assert same_bits(got_value, want_value), (got_value, want_value)
+    for name, got, want in zip(compiled.input_names, got_grads, want_grads):
+        assert same_bits(got, want), (name, got, want)
+
+
+# ---------------------------------------------------------------------------------------------------
+# The textbook neuron: readable source with the delta in it
+# ---------------------------------------------------------------------------------------------------
+
+
+def nielsen_cost(w: Value, b: Value, x: Value, y: Value) -> Value:
+    z = w * x + b
+    z.label = "z"
+    a = z.sigmoid()
+    a.label = "a"
+    return (y - a) ** 2 / 2
+
+
+def nielsen_inputs() -> list[Value]:
+    return [Value(0.6, "w"), Value(0.9, "b"), Value(1.0, "x"), Value(0.0, "y")]
+
+
+def test_sigmoid_neuron_source_shows_the_textbook_delta():
+    compiled = compile_graph(nielsen_cost, nielsen_inputs())
+    source = compiled.source
+    assert "(a - y) * a * (1 - a)" in source
+    assert "(a - y) * a * (1 - a) * x" in source  # dC/dw = x (a - y) σ'(z)
+    assert source.startswith("def nielsen_cost(w, b, x, y):")
+    # the sigmoid's slope is written with its branch, so replay re-decides it
+    assert "a * (1.0 - a) if z >= 0.0 else" in source
+    value, grads = compiled(0.6, 0.9, 1.0, 0.0)
+    a = 1.0 / (1.0 + math.exp(-1.5))
+    assert value == pytest.approx(0.5 * a * a, rel=1e-15)
+    assert grads["w"] == pytest.approx(a * a * (1 - a), rel=1e-14)
+    assert grads["b"] == pytest.approx(a * a * (1 - a), rel=1e-14)
+    assert set(grads) == {"w", "b", "x", "y"}
+
+
+@pytest.mark.parametrize("z_sign", [1.0, -1.0])
+def test_sigmoid_neuron_is_bit_exact_on_both_branches(z_sign):
+    compiled = compile_graph(nielsen_cost, nielsen_inputs())
+    for w in (0.6, -3.0, 2.0, 0.0):
+        values = [w, z_sign * 0.9, z_sign * 1.0, 0.25]
+        assert_matches_eager(compiled, nielsen_cost, values)
+
+
+def test_one_line_per_operation_and_one_line_per_node_of_backward():
+    compiled = compile_graph(nielsen_cost, nielsen_inputs())
+    forward, backward = compiled.source.split("# backward pass")
+    assert compiled.operation_count == 6  # mul, add, sigmoid, sub, pow, div
+    assert sum(" = " in line and "#" not in line.split("=")[0] for line in forward.splitlines()) == 6
+    assert "d_b = 0.0 + d_z" in backward
+
+
+def test_the_module_docstring_example_runs():
+    namespace: dict = {}
+    docstring = autograd.compiler.__doc__
+    example = docstring[docstring.index("\n\n") : docstring.index("\n\n`compile` runs")]
+    exec(textwrap.dedent(example), namespace)
+    assert set(namespace["grads"]) == {"w", "b", "x", "y"}
+
+
+# ---------------------------------------------------------------------------------------------------
+# Bit-exact replay: random programs with reuse, at the traced inputs and at new ones
+# ---------------------------------------------------------------------------------------------------
+
+
+def program_function(program: Program):
+    def fn(*leaves: Value) -> Value:
+        return run_program(program, leaves, Backend())
+
+    return fn
+
+
+@settings(max_examples=150)
+@given(
+    program=programs(max_inputs=4, max_ops=12), replay=st.lists(st.floats(-2.0, 2.0), min_size=4, max_size=4)
+)
+def test_random_programs_replay_bit_exactly(program, replay):
+    fn = program_function(program)
+    leaves = [Value(x, f"x{i}") for i, x in enumerate(program.inputs)]
+    try:
+        compiled = compile_graph(fn, leaves)  # also checks itself against eager at the traced inputs
+    except TracingError:
+        raise
+    except (ValueError, ArithmeticError):
+        assume(False)  # a domain error while tracing: the program is not defined there
+    assert_matches_eager(compiled, fn, list(program.inputs))
+    new_values = replay[: len(program.inputs)]
+    try:
+        eager(fn, new_values)
+    except (ValueError, ArithmeticError):
+        assume(False)  # the program leaves its domain at the new inputs
+    assert_matches_eager(compiled, fn, new_values)
+
+
+def test_reuse_fan_out_square_and_self_division():
+    def fn(x: Value, y: Value) -> Value:
+        s = x * x + x / x - x * y
+        return vsum([s, s, x]) * dot([x, y], [y, x]) + (x**3.0) / y
+
+    compiled = compile_graph(fn, [Value(1.5), Value(-0.7)])
+    for values in ([1.5, -0.7], [0.3, 2.0], [-2.0, 0.5]):
+        assert_matches_eager(compiled, fn, values)
+
+
+@pytest.mark.parametrize(
+    ("op", "points"),
+    [
+        (lambda x: x.relu(), [0.0, -0.0, 1.0, -1.0]),
+        (lambda x: abs(x), [0.0, -0.0, 2.0, -2.0]),
+        (lambda x: x.sqrt(), [0.0, 4.0]),
+        (lambda x: x**0.5, [0.0, 2.0]),
+        (lambda x: x**0.0, [0.0, 3.0]),
+        (lambda x: x**-2.0, [0.5, -3.0]),
+        (lambda x: x ** Value(2.5), [0.0, 1.5]),
+        (lambda x: Value(2.0) ** x, [0.0, 1.5]),
+        (lambda x: x**x, [0.5, 2.0]),
+        (lambda x: 3.0**x, [-1.0, 2.0]),
+        (lambda x: x.sigmoid(), [-800.0, 0.0, -0.0, 800.0]),
+        (lambda x: x.tanh(), [0.0, 20.0, -0.3]),
+        (lambda x: x.log() + x.exp() + x.sin() * x.cos(), [0.5, 3.0]),
+        (lambda x: 2.0 / x - x / 3.0 - (-x), [0.5, -3.0]),
+    ],
+)
+def test_branches_inside_ops_are_re_decided_on_every_call(op, points):
+    def fn(x: Value) -> Value:
+        return op(x) * 1.5
+
+    leaves = [Value(points[-1])]
+    try:
+        compiled = compile_graph(fn, leaves)
+    except TracingError:
+        compiled = compile_graph(fn, leaves, freeze_leaves=True)  # ops with their own constant Value
+    for point in points:
+        assert_matches_eager_frozen(compiled, fn, point)
+
+
+def assert_matches_eager_frozen(compiled: CompiledFunction, fn, point: float) -> None:
+    leaf = Value(point)
+    root = fn(leaf)
+    root.backward()
+    got_value, (got_grad,) = compiled.function(point)
+    assert same_bits(got_value, root.data), (point, got_value, root.data)
+    assert same_bits(got_grad, leaf.grad), (point, got_grad, leaf.grad)
+
+
+# ---------------------------------------------------------------------------------------------------
+# An MLP loss, and several SGD steps compiled vs eager
+# ---------------------------------------------------------------------------------------------------
+
+
+def moons_like(n: int = 12, seed: int = 3) -> tuple[list[list[float]], list[float]]:
+    rng = random.Random(seed)
+    xs = [[rng.uniform(-1.5, 1.5), rng.uniform(-1.0, 1.0)] for _ in range(n)]
+    ys = [1.0 if x[1] > 0.3 * math.sin(3 * x[0]) else -1.0 for x in xs]
+    return xs, ys
+
+
+def test_mlp_loss_after_several_sgd_steps_is_bit_exact():
+    xs, ys = moons_like()
+    compiled_model = nn.MLP(2, [6, 5, 1], activation="relu", rng=7)
+    eager_model = nn.MLP(2, [6, 5, 1], activation="relu", rng=7)
+
+    def loss_of(model: nn.MLP):
+        def loss(*_: Value) -> Value:
+            return nn.hinge([model(x) for x in xs], ys) + nn.l2_penalty(model, 1e-3, include_biases=True)
+
+        return loss
+
+    params = compiled_model.parameters()
+    step = compile_graph(loss_of(compiled_model), params)
+    assert "layers_0_neurons_1_w_0" in step.source
+    assert "layers.2.neurons.0.b" in step.input_names
+    eager_loss = loss_of(eager_model)
+    eager_params = eager_model.parameters()
+    values = [p.data for p in params]
+    for _ in range(6):
+        compiled_value, grads = step.function(*values)
+        for p in eager_params:
+            p.grad = 0.0
+        eager_value = eager_loss()
+        eager_value.backward()
+        assert same_bits(compiled_value, eager_value.data)
+        for p, g in zip(eager_params, grads):
+            assert same_bits(g, p.grad), (p.label, g, p.grad)
+        values = [v - 0.5 * g for v, g in zip(values, grads)]
+        for p in eager_params:
+            p.data -= 0.5 * p.grad
+    assert [p.data for p in eager_params] == values
+
+
+def test_mlp_with_data_as_inputs_replays_any_example():
+    model = nn.MLP(3, [4, 2], activation="sigmoid", output_activation="sigmoid", bias=False, rng=1)
+    xs = [Value(0.0, f"x{i}") for i in range(3)]
+    ts = [Value(0.0, f"t{i}") for i in range(2)]
+    params = model.parameters()
+
+    def half_squared_error(outputs, targets) -> Value:
+        return vsum([(o - t) ** 2 for o, t in zip(outputs, targets)]) * 0.5
+
+    step = compile_graph(lambda *_: half_squared_error(model(xs), ts), [*params, *xs, *ts])
+    rng = random.Random(0)
+    for _ in range(5):
+        x = [rng.random() for _ in range(3)]
+        t = [0.01, 0.99]
+        _, grads = step.function(*[p.data for p in params], *x, *t)
+        for p in params:
+            p.grad = 0.0
+        out = half_squared_error(model(x), t)
+        out.backward()
+        for p, g in zip(params, grads):
+            assert same_bits(g, p.grad)
+
+
+# ---------------------------------------------------------------------------------------------------
+# Batched mode: NumPy arrays, one entry per example
+# ---------------------------------------------------------------------------------------------------
+
+
+def small_net_loss(w1: Value, w2: Value, w3: Value, w4: Value, x1: Value, x2: Value, t: Value) -> Value:
+    h1 = (w1 * x1 + w2 * x2).sigmoid()
+    h2 = (w3 * x1 - w4 * x2).relu()
+    out = dot([h1, h2], [w3, w4]).tanh()
+    return (out - t) ** 2 * 0.5 + (x1 * x1 + 1.0).sqrt() * 1e-3
+
+
+@pytest.mark.parametrize("reduction", ["sum", "mean", "none"])
+def test_batched_equals_the_eager_loop(reduction):
+    np = pytest.importorskip("numpy")
+    params = [0.7, -1.3, 0.4, 0.9]
+    rng = random.Random(5)
+    examples = [(rng.uniform(-3, 3), rng.uniform(-3, 3), rng.choice([0.0, 1.0])) for _ in range(40)]
+    examples.append((0.0, 0.0, 1.0))  # relu and sqrt exactly at their kinks
+    leaves = [Value(v, name) for v, name in zip(params + list(examples[0]), "abcdxyt")]
+    compiled = compile_graph(small_net_loss, leaves)
+    columns = [np.array(column) for column in zip(*examples)]
+    result = compiled.batched(*params, *columns, reduction=reduction)
+
+    # the eager loop: parameter leaves accumulate over the examples, as backward() does
+    weights = [Value(v) for v in params]
+    outputs, data_grads, total = [], [], 0.0
+    for x1, x2, t in examples:
+        data = [Value(x1), Value(x2), Value(t)]
+        out = small_net_loss(*weights, *data)
+        out.backward()
+        outputs.append(out.data)
+        data_grads.append([d.grad for d in data])
+        total += out.data
+    assert result.outputs == pytest.approx(outputs, rel=1e-12, abs=0)
+    n = len(examples)
+    for name, weight in zip("abcd", weights):
+        if reduction == "none":
+            assert result.grads[name].sum() == pytest.approx(weight.grad, rel=1e-12)
+        else:
+            scale = 1.0 if reduction == "sum" else 1.0 / n
+            assert result.grads[name] == pytest.approx(weight.grad * scale, rel=1e-12)
+    for column, name in enumerate("xyt"):
+        want = [g[column] for g in data_grads]
+        scale = 1.0 / n if reduction == "mean" else 1.0
+        assert list(result.grads[name]) == pytest.approx([w * scale for w in want], rel=1e-12, abs=1e-300)
+    if reduction != "none":
+        scale = 1.0 if reduction == "sum" else 1.0 / n
+        assert result.value == pytest.approx(total * scale, rel=1e-12)
+
+
+def test_batched_source_uses_numpy_where_for_branches():
+    pytest.importorskip("numpy")
+    compiled = compile_graph(nielsen_cost, nielsen_inputs())
+    assert "_where(z >= 0.0" in compiled.batched_source
+    assert " if " not in compiled.batched_source.split('"""')[2]
+
+
+def test_batched_input_errors():
+    np = pytest.importorskip("numpy")
+    compiled = compile_graph(nielsen_cost, nielsen_inputs())
+    with pytest.raises(ValueError, match="at least one input as an array"):
+        compiled.batched(0.6, 0.9, 1.0, 0.0)
+    with pytest.raises(ValueError, match="has 3 entries, others have 2"):
+        compiled.batched(0.6, 0.9, np.ones(2), np.ones(3))
+    with pytest.raises(ValueError, match="reduction"):
+        compiled.batched(0.6, 0.9, np.ones(2), 0.0, reduction="max")
+    with pytest.raises(ValueError, match="1-D"):
+        compiled.batched(0.6, 0.9, np.ones((2, 2)), 0.0)
+    with pytest.raises(ValueError, match="finite"):
+        compiled.batched(0.6, 0.9, np.array([1.0, math.nan]), 0.0)
+    with pytest.raises(TypeError, match="'y'"):
+        compiled.batched(0.6, 0.9, np.ones(2), "0")
+    result = compiled.batched({"w": 0.6, "b": 0.9, "x": [1.0, 2.0], "y": 0.0})
+    assert result.outputs.shape == (2,)
+
+
+def test_batched_overflow_is_reported_not_returned():
+    np = pytest.importorskip("numpy")
+    compiled = compile_graph(lambda x: (x * 2.0).exp(), [Value(1.0, "x")])
+    with pytest.raises(ValueError, match="example 1"):
+        compiled.batched(np.array([1.0, 1000.0]))
+
+
+# ---------------------------------------------------------------------------------------------------
+# Data-dependent control flow cannot be traced, and says so
+# ---------------------------------------------------------------------------------------------------
+
+
+def test_an_if_on_the_data_raises_tracing_error():
+    def fn(x: Value) -> Value:
+        if x > 0:
+            return x * 2.0
+        return x * 3.0
+
+    with pytest.raises(
+        TracingError, match=r"> on Value 'x' = 0.5, a leaf.*control flow that depends on the data"
+    ):
+        compile_graph(fn, [Value(0.5, "x")])
+
+
+def test_a_comparison_on_an_intermediate_value_raises_even_if_it_is_not_in_the_graph():
+    def fn(x: Value) -> Value:
+        return x * 2.0 if (x - 1.0) >= 0 else x * 3.0
+
+    with pytest.raises(TracingError, match=">="):
+        compile_graph(fn, [Value(0.5, "x")])
+
+
+@pytest.mark.parametrize(
+    "fn",
+    [
+        lambda x, y: max(x, y) * 1.0,
+        lambda x, y: sorted([x, y])[0] * 1.0,
+    ],
+    ids=["max", "sorted"],
+)
+def test_comparisons_and_float_on_traced_values_raise(fn):
+    with pytest.raises(TracingError):
+        compile_graph(fn, [Value(0.5), Value(0.7)])
+
+
+def test_comparisons_that_do_not_involve_the_inputs_are_fine():
+    constant = Value(3.0)
+
+    def fn(x: Value) -> Value:
+        return x * 2.0 if constant > 1.0 else x
+
+    original = Value.__gt__
+    compiled = compile_graph(fn, [Value(0.5)])
+    assert compiled(4.0).value == 8.0
+    assert Value.__gt__ is original  # the watch is removed after tracing
+
+
+def test_a_data_read_is_caught_by_check_inputs():
+    def fn(x: Value) -> Value:
+        return x * x.data  # .data cannot be watched, but a second trace sees another constant
+
+    compiled = compile_graph(fn, [Value(0.5)])  # one trace alone cannot tell
+    assert compiled(2.0).value == 1.0  # the frozen 0.5: this is what check_inputs guards against
+    with pytest.raises(TracingError, match="different program"):
+        compile_graph(fn, [Value(0.5)], check_inputs=[2.0])
+
+
+@pytest.mark.parametrize(
+    "composite",
+    [autograd.logsumexp, autograd.vmax, lambda xs: xs[0] * float(xs[1])],
+    ids=["logsumexp", "vmax", "float"],
+)
+def test_composites_that_read_the_data_are_caught_by_check_inputs(composite):
+    def fn(x: Value, y: Value) -> Value:
+        return composite([x, y]) * 1.0
+
+    with pytest.raises(TracingError, match="different program"):
+        compile_graph(fn, [Value(0.5), Value(1.0)], check_inputs=[3.0, 2.0])
+
+
+def test_check_inputs_passes_for_straight_line_code_and_restores_the_inputs():
+    leaves = nielsen_inputs()
+    compiled = compile_graph(nielsen_cost, leaves, check_inputs=[-2.0, 0.3, 1.0, 1.0])
+    assert [leaf.data for leaf in leaves] == [0.6, 0.9, 1.0, 0.0]
+    assert compiled(1.0, 1.0, 1.0, 1.0).value >= 0
+
+
+# ---------------------------------------------------------------------------------------------------
+# What is an input, what is a constant
+# ---------------------------------------------------------------------------------------------------
+
+
+def test_a_leaf_outside_the_inputs_is_an_error_unless_frozen():
+    hidden = Value(2.0, "hidden")
+
+    def fn(x: Value) -> Value:
+        return x * hidden
+
+    with pytest.raises(TracingError, match=r"'hidden' = 2\.0"):
+        compile_graph(fn, [Value(1.0, "x")])
+    compiled = compile_graph(fn, [Value(1.0, "x")], freeze_leaves=True)
+    assert "x * 2.0" in compiled.source
+    assert compiled(3.0) == (6.0, {"x": 2.0})
+
+
+def test_numbers_folded_into_vsum_are_an_error():
+    with pytest.raises(TracingError, match="vsum"):
+        compile_graph(lambda x: vsum([x, 1.0, x]), [Value(0.5)])
+    compiled = compile_graph(lambda x: vsum([x, x]) + 1.0, [Value(0.5)])
+    assert compiled(2.0) == (5.0, {"x0": 2.0})
+
+
+def test_dot_layouts():
+    def with_numbers(w0: Value, w1: Value, b: Value) -> Value:
+        return dot([w0, w1], [0.5, 1.0], b) + dot([2.0, 3.0], [w1, w0]) + dot([], [], b)
+
+    compiled = compile_graph(with_numbers, [Value(1.0), Value(2.0), Value(3.0)])
+    assert_matches_eager(compiled, with_numbers, [-0.5, 4.0, 0.25])
+
+    def values_both_sides(w0: Value, w1: Value, x0: Value, x1: Value, b: Value) -> Value:
+        return dot([w0, w1], [x0, x1], b) * dot([x0, x1], [x0, x1])
+
+    compiled = compile_graph(values_both_sides, [Value(0.1 * i) for i in range(5)])
+    assert_matches_eager(compiled, values_both_sides, [0.3, -1.0, 2.0, 0.7, -0.2])
+
+
+def test_dot_with_zero_weights_and_zero_data_is_not_mistaken_for_a_product_of_weights():
+    # w0, w1 and the data all start as the same 0.0 object: only identity-free reasoning is safe.
+    zero = 0.0
+    weights = [Value(zero), Value(zero)]
+    data = [zero, zero]
+    compiled = compile_graph(lambda w0, w1: dot([w0, w1], data), weights)
+    assert compiled(3.0, 4.0) == (0.0, {"x0": 0.0, "x1": 0.0})
+
+
+def test_dot_mixing_numbers_and_values_on_one_side_is_an_error():
+    with pytest.raises(TracingError, match="dot"):
+        compile_graph(lambda w, x: dot([w, 2.0, w], [x, 3.0, 4.0]), [Value(0.5), Value(0.25)])
+
+
+def test_output_that_is_an_input_or_a_constant():
+    compiled = compile_graph(lambda x, y: x, [Value(1.0, "x"), Value(2.0, "y")])
+    assert compiled(5.0, 6.0) == (5.0, {"x": 1.0, "y": 0.0})
+    compiled = compile_graph(lambda x: Value(2.0, op="const") * 3.0, [Value(1.0, "x")])
+    assert compiled(5.0) == (6.0, {"x": 0.0})
+
+
+def test_unused_inputs_get_zero_gradient():
+    compiled = compile_graph(lambda x, y: x * 2.0, [Value(1.0, "x"), Value(2.0, "y")])
+    assert compiled(3.0, 4.0) == (6.0, {"x": 2.0, "y": 0.0})
+
+
+def test_compile_leaves_the_inputs_grads_and_data_alone():
+    leaves = nielsen_inputs()
+    for leaf in leaves:
+        leaf.grad = 7.0
+    compile_graph(nielsen_cost, leaves)
+    assert [leaf.grad for leaf in leaves] == [7.0] * 4
+    assert [leaf.data for leaf in leaves] == [0.6, 0.9, 1.0, 0.0]
+
+
+# ---------------------------------------------------------------------------------------------------
+# Names in the source
+# ---------------------------------------------------------------------------------------------------
+
+
+def test_names_are_sanitised_and_unique():
+    leaves = [
+        Value(1.0, "layers.0.neurons.2.b"),
+        Value(2.0, "x"),
+        Value(3.0, "x"),
+        Value(4.0, "lambda"),
+        Value(5.0, "2nd"),
+        Value(6.0, 'a"); import os; ("'),
+        Value(7.0),
+    ]
+
+    def fn(*xs: Value) -> Value:
+        total = vsum(xs)
+        total.label = "x"
+        return total
+
+    compiled = compile_graph(fn, leaves)
+    assert compiled.input_names == (
+        "layers.0.neurons.2.b",
+        "x",
+        "x#2",
+        "lambda",
+        "2nd",
+        'a"); import os; ("',
+        "x6",
+    )
+    header = compiled.source.splitlines()[0]
+    assert header == "def fn(layers_0_neurons_2_b, x, x_2, lambda_, v_2nd, a_import_os, x6):"
+    assert (
+        "x_3 = 0.0 + layers_0_neurons_2_b + x + x_2 + lambda_ + v_2nd + a_import_os + x6" in compiled.source
+    )
+    assert "import os;" not in compiled.source.replace('"""', "")
+    assert compiled(*range(7)).grads == dict.fromkeys(compiled.input_names, 1.0)
+
+
+def test_long_sums_are_wrapped_and_compile():
+    leaves = [Value(float(i)) for i in range(3000)]
+    compiled = compile_graph(lambda *xs: vsum(xs) * 2.0, leaves)
+    assert max(len(line) for line in compiled.source.splitlines() if line.startswith("    t1 =")) < 120
+    assert_matches_eager(compiled, lambda *xs: vsum(xs) * 2.0, [float(i % 7) for i in range(3000)])
+
+
+# ---------------------------------------------------------------------------------------------------
+# Calling: input checks and replay-time errors
+# ---------------------------------------------------------------------------------------------------
+
+
+def test_calling_with_a_mapping_or_positionally():
+    compiled = compile_graph(nielsen_cost, nielsen_inputs())
+    assert compiled({"w": 0.6, "b": 0.9, "x": 1, "y": 0}) == compiled(0.6, 0.9, 1.0, 0.0)
+    with pytest.raises(ValueError, match=r"missing \['y'\]"):
+        compiled({"w": 0.6, "b": 0.9, "x": 1})
+    with pytest.raises(TypeError, match="expected 4 input values, got 3"):
+        compiled(0.6, 0.9, 1.0)
+    with pytest.raises(TypeError, match="'x' must be a number"):
+        compiled(0.6, 0.9, True, 0.0)
+    with pytest.raises(ValueError, match="'x' must be finite"):
+        compiled(0.6, 0.9, math.inf, 0.0)
+
+
+def test_replay_errors_name_the_op():
+    compiled = compile_graph(lambda x: x**0.5, [Value(4.0)])
+    with pytest.raises(ValueError, match=r"pow: negative base with non-integer exponent 0\.5"):
+        compiled(-4.0)
+    compiled = compile_graph(lambda x, y: x**y, [Value(4.0), Value(0.5)])
+    with pytest.raises(ValueError, match="vpow"):
+        compiled(-4.0, 0.5)
+    with pytest.raises(ZeroDivisionError, match="vpow"):
+        compiled(0.0, 0.0)
+    compiled = compile_graph(lambda x: (x * 1e200) * 1e200, [Value(1e-300)])
+    with pytest.raises(OverflowError, match="overflowed"):
+        compiled(1e10)
+
+
+def test_bad_arguments_to_compile():
+    with pytest.raises(TypeError, match="callable"):
+        compile_graph(3, [Value(1.0)])
+    with pytest.raises(TypeError, match="list of leaf Values"):
+        compile_graph(lambda x: x, Value(1.0))
+    with pytest.raises(TypeError, match="input 1 must be a Value"):
+        compile_graph(lambda x, y: x, [Value(1.0), 2.0])
+    with pytest.raises(ValueError, match="not a leaf"):
+        compile_graph(lambda x: x, [Value(1.0) * 2.0])
+    x = Value(1.0)
+    with pytest.raises(ValueError, match="twice"):
+        compile_graph(lambda a, b: a * b, [x, x])
+    with pytest.raises(TracingError, match="must return a Value"):
+        compile_graph(lambda x: 3.0, [x])
+    with pytest.raises(ValueError, match="check_inputs has 2 values"):
+        compile_graph(lambda x: x * 2.0, [x], check_inputs=[1.0, 2.0])
+
+
+def test_repr_and_lazy_export():
+    compiled = compile_graph(nielsen_cost, nielsen_inputs())
+    assert repr(compiled) == "<CompiledFunction nielsen_cost: 6 operations, inputs ['w', 'b', 'x', 'y']>"
+    assert autograd.compile is compile_graph
+    assert isinstance(compiled, autograd.CompiledFunction)
