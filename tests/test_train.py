@@ -1,0 +1,268 @@
+"""nn.train: fit's history, progress display, Ctrl-C handling, and real training (XOR, two moons)."""
+
+from __future__ import annotations
+
+import io
+import os
+import signal
+import sys
+
+import pytest
+
+import nn
+from autograd import Value
+from nn.train import History, fit, train_step
+
+
+def _quadratic_problem():
+    """loss = (w - 3)²: each step of SGD with lr 0.25 halves the distance to 3."""
+    w = Value(0.0, "w")
+
+    def loss_fn():
+        return (w - 3.0) ** 2
+
+    return w, loss_fn, nn.SGD([w], lr=0.25)
+
+
+def _silent_fit(loss_fn, optimizer, steps, **options):
+    return fit(loss_fn, optimizer, steps, progress="none", **options)
+
+
+# ---- the loop --------------------------------------------------------------------------------
+
+
+def test_fit_returns_one_loss_per_step_and_trains():
+    w, loss_fn, optimizer = _quadratic_problem()
+    history = _silent_fit(loss_fn, optimizer, 5)
+    assert isinstance(history, History)
+    assert history.steps == 5 and not history.interrupted and not history.stopped_early
+    assert history.losses == [9.0, 2.25, 0.5625, 0.140625, 0.03515625]  # loss before each update
+    assert w.data == 3.0 - 3.0 / 32
+
+
+def test_train_step_clears_grads_before_backward():
+    w, loss_fn, _ = _quadratic_problem()
+    optimizer = nn.SGD([w], lr=0.0)
+    for _ in range(3):
+        train_step(loss_fn, optimizer)
+        assert w.grad == -6.0  # d/dw (w-3)² at w = 0, not accumulated across steps
+
+
+def test_metrics_are_recorded():
+    w, _, optimizer = _quadratic_problem()
+
+    def loss_fn():
+        return (w - 3.0) ** 2, {"distance": abs(3.0 - w.data)}
+
+    history = _silent_fit(loss_fn, optimizer, 3)
+    assert history.metric("distance") == [3.0, 1.5, 0.75]
+    assert history.metrics[0] == {"distance": 3.0}
+
+
+def test_callback_sees_every_step_and_can_stop_early():
+    _, loss_fn, optimizer = _quadratic_problem()
+    seen = []
+
+    def callback(step, loss, metrics):
+        seen.append((step, loss))
+        return step == 2
+
+    history = _silent_fit(loss_fn, optimizer, 10, callback=callback)
+    assert seen == [(0, 9.0), (1, 2.25), (2, 0.5625)]
+    assert history.stopped_early and history.steps == 3 and optimizer.steps == 3
+
+
+# ---- Ctrl-C ------------------------------------------------------------------------------------
+
+
+def _reference_after(steps):
+    w, loss_fn, optimizer = _quadratic_problem()
+    _silent_fit(loss_fn, optimizer, steps)
+    return w.data
+
+
+def test_keyboard_interrupt_in_the_loss_function_returns_what_was_trained():
+    w, loss_fn, optimizer = _quadratic_problem()
+    calls = []
+
+    def interrupted_loss():
+        calls.append(1)
+        if len(calls) == 4:
+            raise KeyboardInterrupt
+        return loss_fn()
+
+    history = _silent_fit(interrupted_loss, optimizer, 10)
+    assert history.interrupted and history.steps == 3
+    assert w.data == _reference_after(3)  # three whole updates, no partial fourth
+
+
+def test_keyboard_interrupt_in_the_callback_keeps_that_step():
+    w, loss_fn, optimizer = _quadratic_problem()
+
+    def callback(step, loss, metrics):
+        if step == 2:
+            raise KeyboardInterrupt
+
+    history = _silent_fit(loss_fn, optimizer, 10, callback=callback)
+    assert history.interrupted and history.steps == 3
+    assert w.data == _reference_after(3)
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="os.kill(SIGINT) to oneself is POSIX")
+def test_ctrl_c_finishes_the_current_step_then_stops():
+    w, loss_fn, optimizer = _quadratic_problem()
+    handler_before = signal.getsignal(signal.SIGINT)
+
+    def loss_with_ctrl_c():
+        if optimizer.steps == 2:
+            os.kill(os.getpid(), signal.SIGINT)  # the user presses Ctrl-C while step 2 is being built
+        return loss_fn()
+
+    history = _silent_fit(loss_with_ctrl_c, optimizer, 10)
+    assert history.interrupted and history.steps == 3  # step 2 was completed, not cut in half
+    assert w.data == _reference_after(3)
+    assert signal.getsignal(signal.SIGINT) is handler_before
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="os.kill(SIGINT) to oneself is POSIX")
+def test_a_second_ctrl_c_stops_at_once():
+    w, loss_fn, optimizer = _quadratic_problem()
+
+    def loss_with_two_ctrl_c():
+        if optimizer.steps == 2:
+            os.kill(os.getpid(), signal.SIGINT)
+            os.kill(os.getpid(), signal.SIGINT)
+        return loss_fn()
+
+    history = _silent_fit(loss_with_two_ctrl_c, optimizer, 10)
+    assert history.interrupted and history.steps == 2
+    assert w.data == _reference_after(2)
+
+
+# ---- progress display ------------------------------------------------------------------------
+
+
+def test_plain_progress_prints_first_every_nth_and_last_step():
+    _, loss_fn, optimizer = _quadratic_problem()
+    out = io.StringIO()
+    fit(loss_fn, optimizer, 20, progress="plain", print_every=5, file=out)
+    lines = out.getvalue().splitlines()
+    assert [line.split()[1] for line in lines] == ["1/20", "5/20", "10/20", "15/20", "20/20"]
+    assert lines[0] == "step  1/20  loss 9"
+
+
+def test_auto_progress_on_a_non_terminal_is_plain_lines_with_metrics():
+    w, _, optimizer = _quadratic_problem()
+    out = io.StringIO()
+    fit(lambda: ((w - 3.0) ** 2, {"accuracy": 0.5}), optimizer, 3, file=out)
+    assert out.getvalue().splitlines()[0] == "step 1/3  loss 9  accuracy 0.5"
+
+
+def test_no_progress_prints_nothing(capsys):
+    _, loss_fn, optimizer = _quadratic_problem()
+    fit(loss_fn, optimizer, 3, progress=False)
+    assert capsys.readouterr() == ("", "")
+
+
+def test_interruption_is_reported_on_the_progress_stream():
+    _, loss_fn, optimizer = _quadratic_problem()
+    out = io.StringIO()
+
+    def callback(step, loss, metrics):
+        if step == 1:
+            raise KeyboardInterrupt
+
+    fit(loss_fn, optimizer, 10, callback=callback, progress="plain", file=out)
+    assert out.getvalue().splitlines()[-1] == "interrupted: returning after 2 of 10 steps (last loss 2.25)"
+
+
+class _FakeTerminal(io.StringIO):
+    def isatty(self):
+        return True
+
+
+def test_a_terminal_gets_a_tqdm_bar_with_the_loss():
+    pytest.importorskip("tqdm")
+    _, loss_fn, optimizer = _quadratic_problem()
+    out = _FakeTerminal()
+    fit(loss_fn, optimizer, 4, file=out)
+    text = out.getvalue()
+    assert "training" in text and "4/4" in text and "loss 0.140625" in text
+    assert "step 1/4" not in text
+
+
+def test_without_tqdm_the_bar_falls_back_to_plain_lines(monkeypatch):
+    monkeypatch.setitem(sys.modules, "tqdm", None)
+    monkeypatch.setitem(sys.modules, "tqdm.auto", None)
+    _, loss_fn, optimizer = _quadratic_problem()
+    out = _FakeTerminal()
+    fit(loss_fn, optimizer, 2, progress="bar", file=out)
+    assert out.getvalue().splitlines() == ["step 1/2  loss 9", "step 2/2  loss 2.25"]
+
+
+@pytest.mark.parametrize(
+    ("arguments", "error", "message"),
+    [
+        ({"steps": -1}, ValueError, "steps must be an int >= 0"),
+        ({"progress": "fancy"}, ValueError, "progress must be one of"),
+        ({"print_every": 0, "progress": "plain"}, ValueError, "print_every must be a positive int"),
+        ({"loss_fn": lambda: 1.0}, TypeError, "must return a Value, or"),
+        ({"loss_fn": lambda: (Value(1.0), [1])}, TypeError, "metrics must be a dict"),
+        ({"loss_fn": 3}, TypeError, "loss_fn must be callable"),
+        ({"optimizer": "sgd"}, TypeError, "optimizer must be an nn.optim optimiser"),
+    ],
+)
+def test_bad_arguments(arguments, error, message):
+    _, loss_fn, optimizer = _quadratic_problem()
+    options = {"loss_fn": loss_fn, "optimizer": optimizer, "steps": 3, "progress": "none", **arguments}
+    with pytest.raises(error, match=message):
+        fit(**options)
+
+
+def test_other_errors_propagate():
+    w = Value(1.0)
+
+    def loss_fn():
+        return (w - 1.0).log()  # log(0)
+
+    with pytest.raises(ValueError, match="log"):
+        _silent_fit(loss_fn, nn.SGD([w], lr=0.1), 3)
+
+
+# ---- real training with fixed seeds ------------------------------------------------------------
+
+
+def _accuracy(scores, labels, threshold):
+    return sum((s.data > threshold) == (label > threshold) for s, label in zip(scores, labels)) / len(labels)
+
+
+def test_xor_is_learned_to_100_percent():
+    X, y = nn.xor_table()
+    model = nn.MLP(2, [4, 1], activation="tanh", rng=0)
+
+    def loss_fn():
+        logits = [model(x) for x in X]
+        return nn.binary_cross_entropy_with_logits(logits, y), {"accuracy": _accuracy(logits, y, 0.0)}
+
+    history = _silent_fit(loss_fn, nn.Adam(model.parameters(), lr=0.1), 150)
+    assert history.losses[-1] < 0.05
+    logits = [model(x) for x in X]
+    assert [int(logit.data > 0.0) for logit in logits] == y
+
+
+def test_two_moons_is_learned_to_at_least_99_percent_with_micrograds_recipe():
+    """micrograd's demo: MLP 2-16-16-1 (ReLU), hinge loss + 1e-4·Σp², SGD with lr 1.0 → 0.1.
+    Stops as soon as the training accuracy reaches 100% (at most micrograd's 100 steps)."""
+    X, y = nn.make_moons(100, noise=0.1, labels=(-1, 1), rng=0)
+    model = nn.MLP(2, [16, 16, 1], activation="relu", rng=0)
+
+    def loss_fn():
+        scores = [model(x) for x in X]
+        loss = nn.hinge(scores, y) + nn.l2_penalty(model, 2e-4, include_biases=True)
+        return loss, {"accuracy": _accuracy(scores, y, 0.0)}
+
+    optimizer = nn.SGD(model.parameters(), lr=nn.LinearDecay(1.0, 0.1, 100))
+    history = _silent_fit(loss_fn, optimizer, 100, callback=lambda step, loss, m: m["accuracy"] == 1.0)
+    assert history.stopped_early and history.steps < 50  # reached 100% (step 30 with these seeds)
+    assert history.losses[0] > 0.5 > history.losses[-1]
+    assert _accuracy([model(x) for x in X], y, 0.0) >= 0.99
