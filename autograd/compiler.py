@@ -314,6 +314,23 @@ class _Graph:
             node: names.claim(f"d_{self.name[node]}") for node in self.order if node in self.name
         }
 
+    def fingerprint(self) -> list[tuple[Any, ...]]:
+        """Everything the generated code depends on, node by node: equal fingerprints, equal code."""
+        number = {node: index for index, node in enumerate(self.order) if node in self.depends}
+        input_position = {node: index for index, node in enumerate(self.inputs)}
+        return [
+            (
+                input_position.get(node),
+                node.op,
+                node.constant,
+                node.label,
+                tuple(number[c] if c in self.depends else repr(c.data) for c in node.children),
+                self.dots.get(node),
+            )
+            for node in self.order
+            if node in self.depends
+        ]
+
     def expr(self, node: Value) -> str:
         """How the code refers to a node's value: its variable, or a literal for a constant."""
         return self.name[node] if node in self.depends else _literal(node.data)
@@ -1096,9 +1113,9 @@ def _retrace(
             node.data = value * 1.0
         root = _trace(fn, inputs, caller)
         graph = _Graph(root, inputs, keys, freeze_leaves, caller)
-        source = _generate(graph, compiled.name, _SCALAR, _formula_comments(graph))
-        if source != compiled.source:
-            first, second = compiled.source.splitlines(), source.splitlines()
+        if graph.fingerprint() != compiled._graph.fingerprint():
+            first = _generate(compiled._graph, compiled.name, _SCALAR, {}).splitlines()
+            second = _generate(graph, compiled.name, _SCALAR, {}).splitlines()
             where = next(
                 (f"{a.strip()!r} became {b.strip()!r}" for a, b in zip(first, second) if a != b),
                 f"{len(first)} lines became {len(second)}",

@@ -590,3 +590,50 @@ def test_repr_and_lazy_export():
     assert repr(compiled) == "<CompiledFunction nielsen_cost: 6 operations, inputs ['w', 'b', 'x', 'y']>"
     assert autograd.compile is compile_graph
     assert isinstance(compiled, autograd.CompiledFunction)
+
+
+# ---------------------------------------------------------------------------------------------------
+# nn.fit(compiled=True)
+# ---------------------------------------------------------------------------------------------------
+
+
+def moons_training(compiled: bool, steps: int = 8) -> tuple[nn.History, list[float]]:
+    xs, ys = moons_like(n=20)
+    model = nn.MLP(2, [8, 8, 1], activation="relu", rng=11)
+
+    def loss_fn() -> Value:
+        return nn.hinge([model(x) for x in xs], ys) + nn.l2_penalty(model, 1e-4, include_biases=True)
+
+    optimizer = nn.SGD(model.parameters(), lr=nn.LinearDecay(1.0, 0.1, steps), momentum=0.5)
+    history = nn.fit(loss_fn, optimizer, steps, progress="none", compiled=compiled)
+    return history, [p.data for p in model.parameters()]
+
+
+def test_fit_compiled_trains_bit_for_bit_like_eager():
+    eager_history, eager_params = moons_training(compiled=False)
+    compiled_history, compiled_params = moons_training(compiled=True)
+    assert compiled_history.losses == eager_history.losses
+    assert compiled_params == eager_params
+    assert compiled_history.losses[-1] < compiled_history.losses[0]
+
+
+def test_fit_compiled_rejects_metrics_and_changing_batches():
+    model = nn.MLP(2, [3, 1], rng=0)
+    optimizer = nn.SGD(model.parameters(), lr=0.1)
+
+    def with_metrics():
+        loss = nn.squared_error(model([0.5, 0.25]), 1.0)
+        return loss, {"accuracy": 1.0}
+
+    with pytest.raises(ValueError, match="only the loss Value"):
+        nn.fit(with_metrics, optimizer, 3, progress="none", compiled=True)
+
+    batches = iter(range(100))
+
+    def new_batch_every_call() -> Value:
+        x = float(next(batches))
+        return nn.squared_error(model([x, 1.0]), 0.0)
+
+    with pytest.raises(TracingError, match="different program"):
+        nn.fit(new_batch_every_call, optimizer, 3, progress="none", compiled=True)
+    assert optimizer.steps == 0
