@@ -149,12 +149,31 @@ def _finite_number(value: object, where: str) -> float:
 class Module:
     """Base class: named parameters, zero_grad, state dicts and JSON checkpoints.
 
-    Subclasses implement `named_parameters()`; everything else is built on it.
+    As in PyTorch, a subclass just stores its parameters and submodules as attributes:
+
+        class Affine(nn.Module):
+            def __init__(self):
+                self.scale = Value(1.0)
+                self.shift = Value(0.0)
+                self.label_parameters()      # optional: names become labels in graphs
+
+    `named_parameters()` finds them: every public attribute that is a `Value` (named after the
+    attribute), a `Module` (its parameters, prefixed), or a list/tuple of those (prefixed with the
+    index), in attribute-assignment order. Attributes starting with "_" are skipped, so keep
+    non-parameter Values there. Override `named_parameters()` for anything else.
     """
 
     def named_parameters(self) -> list[tuple[str, Value]]:
-        """``(name, Value)`` for every parameter, in a stable order (the order of `parameters()`)."""
-        return []
+        """``(name, Value)`` for every parameter, in a stable order (the order of `parameters()`).
+
+        A Value reachable twice (a shared weight) is listed once, under its first name.
+        """
+        named: list[tuple[str, Value]] = []
+        seen: set[Value] = set()
+        for name, attribute in vars(self).items():
+            if not name.startswith("_"):
+                _collect_parameters(name, attribute, named, seen)
+        return named
 
     def parameters(self) -> list[Value]:
         """Every trainable `Value`, in a stable order (what an optimiser updates)."""
@@ -169,8 +188,9 @@ class Module:
         """A JSON-able description of the architecture, compared when loading a checkpoint."""
         return None
 
-    def _label_parameters(self) -> None:
-        # Names become labels so graphs and the stepper show "layers.0.neurons.2.w.1", not "".
+    def label_parameters(self) -> None:
+        """Set each parameter's `label` to its name, so graphs and the stepper show
+        ``layers.0.neurons.2.w.1`` instead of nothing. The built-in modules do this when created."""
         for name, parameter in self.named_parameters():
             parameter.label = name
 
@@ -267,6 +287,19 @@ class Module:
         return self
 
 
+def _collect_parameters(name: str, item: object, named: list[tuple[str, Value]], seen: set[Value]) -> None:
+    if isinstance(item, Value):
+        if item not in seen:
+            seen.add(item)
+            named.append((name, item))
+    elif isinstance(item, Module):
+        for inner_name, parameter in item.named_parameters():
+            _collect_parameters(f"{name}.{inner_name}", parameter, named, seen)
+    elif isinstance(item, (list, tuple)):
+        for index, element in enumerate(item):
+            _collect_parameters(f"{name}.{index}", element, named, seen)
+
+
 def _name_list(names: list[str], limit: int = 5) -> str:
     shown = ", ".join(repr(name) for name in names[:limit])
     return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")
@@ -314,13 +347,7 @@ class Neuron(Module):
             Value(_initial_weight(init, n_inputs, fan_out, source)) for _ in range(n_inputs)
         )
         self.b: Value | None = Value(0.0) if bias else None
-        self._label_parameters()
-
-    def named_parameters(self) -> list[tuple[str, Value]]:
-        named = [(f"w.{i}", w) for i, w in enumerate(self.w)]
-        if self.b is not None:
-            named.append(("b", self.b))
-        return named
+        self.label_parameters()
 
     def shape(self) -> dict[str, Any]:
         return {"class": "Neuron", "n_inputs": self.n_inputs, "bias": self.b is not None}
@@ -364,14 +391,11 @@ class Layer(Module):
             Neuron(n_inputs, activation, bias=bias, init=init, rng=source, fan_out=n_outputs)
             for _ in range(n_outputs)
         ]
-        self._label_parameters()
+        self.label_parameters()
 
     @property
     def n_outputs(self) -> int:
         return len(self.neurons)
-
-    def named_parameters(self) -> list[tuple[str, Value]]:
-        return _prefixed("neurons", self.neurons)
 
     def shape(self) -> dict[str, Any]:
         return {
@@ -395,14 +419,6 @@ class Layer(Module):
 
     def __repr__(self) -> str:
         return f"Layer({self.n_inputs}, {self.n_outputs}, activation={self.activation!r})"
-
-
-def _prefixed(prefix: str, modules: Sequence[Module]) -> list[tuple[str, Value]]:
-    return [
-        (f"{prefix}.{index}.{name}", parameter)
-        for index, module in enumerate(modules)
-        for name, parameter in module.named_parameters()
-    ]
 
 
 class MLP(Module):
@@ -460,7 +476,7 @@ class MLP(Module):
             Layer(fan_in, size, layer_activation, bias=layer_bias, init=init, rng=source)
             for fan_in, size, layer_activation, layer_bias in zip(fan_ins, sizes, activations, biases)
         ]
-        self._label_parameters()
+        self.label_parameters()
 
     @classmethod
     def from_weights(
@@ -534,9 +550,6 @@ class MLP(Module):
     def sizes(self) -> list[int]:
         """``[n_inputs, *layer_sizes]``, e.g. ``[2, 16, 16, 1]``."""
         return [self.n_inputs, *(layer.n_outputs for layer in self.layers)]
-
-    def named_parameters(self) -> list[tuple[str, Value]]:
-        return _prefixed("layers", self.layers)
 
     def shape(self) -> dict[str, Any]:
         return {

@@ -458,3 +458,53 @@ def test_save_that_fails_midway_through_writing_keeps_the_old_file(tmp_path, mon
         nn.MLP(2, [3, 1], rng=1).save(path)
     assert path.read_bytes() == good_bytes
     assert os.listdir(tmp_path) == ["model.json"]
+
+
+# ---- custom modules, as in PyTorch ---------------------------------------------------------
+
+
+class Affine(nn.Module):
+    def __init__(self):
+        self.scale = Value(2.0)
+        self.shift = Value(0.5)
+        self._cache = Value(9.0)  # private: not a parameter
+        self.note = "not a parameter either"
+        self.label_parameters()
+
+    def __call__(self, x):
+        return self.scale * x + self.shift
+
+
+class TwoHeads(nn.Module):
+    def __init__(self):
+        self.body = nn.MLP(2, [3], rng=0)
+        self.heads = [nn.Neuron(3, "linear", rng=1), Affine()]
+        self.tied = self.body.layers[0].neurons[0].w[0]  # a shared weight: listed once
+
+
+def test_custom_modules_find_their_parameters_like_pytorch():
+    affine = Affine()
+    assert affine.named_parameters() == [("scale", affine.scale), ("shift", affine.shift)]
+    assert affine.scale.label == "scale"
+    model = TwoHeads()
+    names = [name for name, _ in model.named_parameters()]
+    assert names[0] == "body.layers.0.neurons.0.w.0"
+    assert names[9:] == [
+        "heads.0.w.0",
+        "heads.0.w.1",
+        "heads.0.w.2",
+        "heads.0.b",
+        "heads.1.scale",
+        "heads.1.shift",
+    ]
+    assert "tied" not in names and len(names) == len(set(model.parameters())) == 15
+
+
+def test_custom_module_checkpoints(tmp_path):
+    model = TwoHeads()
+    model.save(tmp_path / "m.json")
+    other = TwoHeads()
+    other.heads[1].shift.data = -4.0
+    other.load(tmp_path / "m.json")
+    assert other.state_dict() == model.state_dict()
+    assert json.loads((tmp_path / "m.json").read_text())["shape"] is None
