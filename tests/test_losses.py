@@ -383,3 +383,54 @@ def test_l2_penalty_is_ufldls_and_expresses_micrographs_regulariser():
 def test_bad_arguments_get_clear_errors(call, error, message):
     with pytest.raises(error, match=message):
         call()
+
+
+# ---- laws (property-based) -------------------------------------------------------------------
+
+small = st.floats(min_value=-20.0, max_value=20.0)
+probabilities = st.floats(min_value=1e-6, max_value=1.0 - 1e-6)
+
+
+@given(st.lists(st.tuples(small, small, small, small), min_size=1, max_size=6))
+def test_reductions_differ_only_by_their_divisor(rows):
+    predictions = [[a, b] for a, b, _, _ in rows]
+    targets = [[c, d] for _, _, c, d in rows]
+    total = losses.squared_error(predictions, targets, reduction="sum").data
+    mean = losses.squared_error(predictions, targets, reduction="mean").data
+    batchmean = losses.squared_error(predictions, targets, reduction="batchmean").data
+    assert mean * 2 * len(rows) == pytest.approx(total, rel=1e-12, abs=1e-300)
+    assert batchmean * len(rows) == pytest.approx(total, rel=1e-12, abs=1e-300)
+
+
+@given(st.lists(small, min_size=2, max_size=6), st.data(), st.floats(min_value=-100.0, max_value=100.0))
+def test_cross_entropy_ignores_a_shift_and_its_gradient_is_softmax_minus_one_hot(logits, data, shift):
+    target = data.draw(st.integers(min_value=0, max_value=len(logits) - 1))
+    leaves = [Value(z) for z in logits]
+    loss = losses.cross_entropy(leaves, target)
+    assert losses.cross_entropy([z + shift for z in logits], target).data == pytest.approx(
+        loss.data, rel=1e-9, abs=1e-9
+    )
+    loss.backward()
+    top = max(logits)
+    exps = [math.exp(z - top) for z in logits]
+    softmax = [e / sum(exps) for e in exps]
+    expected = [p - (1.0 if k == target else 0.0) for k, p in enumerate(softmax)]
+    assert [leaf.grad for leaf in leaves] == pytest.approx(expected, abs=1e-12)
+
+
+@given(probabilities, st.floats(min_value=0.0, max_value=1.0))
+def test_binary_cross_entropy_is_symmetric_under_swapping_the_classes(p, y):
+    assert losses.binary_cross_entropy(p, y).data == pytest.approx(
+        losses.binary_cross_entropy(1.0 - p, 1.0 - y).data, rel=1e-9, abs=1e-12
+    )
+
+
+@given(small, st.sampled_from([-1, 1]), st.floats(min_value=0.0, max_value=5.0))
+def test_hinge_is_zero_exactly_when_the_margin_is_met(score, label, margin):
+    leaf = Value(score)
+    loss = losses.hinge(leaf, label, margin=margin)
+    loss.backward()
+    if label * score >= margin:
+        assert loss.data == 0.0 and leaf.grad == 0.0
+    else:
+        assert loss.data == pytest.approx(margin - label * score) and leaf.grad == -label
