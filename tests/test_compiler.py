@@ -637,3 +637,22 @@ def test_fit_compiled_rejects_metrics_and_changing_batches():
     with pytest.raises(TracingError, match="different program"):
         nn.fit(new_batch_every_call, optimizer, 3, progress="none", compiled=True)
     assert optimizer.steps == 0
+
+
+def test_wrt_limits_the_gradients_to_some_inputs():
+    leaves = nielsen_inputs()
+    compiled = compile_graph(nielsen_cost, leaves, wrt=[leaves[1], leaves[0]])
+    assert compiled.input_names == ("w", "b", "x", "y")
+    assert compiled.grad_names == ("w", "b")  # argument order, whatever order wrt was given in
+    assert "d_x" not in compiled.source and "d_y" not in compiled.source
+    full = compile_graph(nielsen_cost, nielsen_inputs())
+    value, grads = compiled(0.3, -0.2, 2.0, 1.0)
+    assert (value, grads) == (
+        full(0.3, -0.2, 2.0, 1.0).value,
+        {k: full(0.3, -0.2, 2.0, 1.0).grads[k] for k in "wb"},
+    )
+    np = pytest.importorskip("numpy")
+    batch = compiled.batched(0.3, -0.2, np.array([2.0, 1.0]), np.array([1.0, 0.0]))
+    assert set(batch.grads) == {"w", "b"}
+    with pytest.raises(ValueError, match=r"wrt\[0\]"):
+        compile_graph(nielsen_cost, nielsen_inputs(), wrt=[Value(1.0)])
