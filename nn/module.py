@@ -293,8 +293,14 @@ def _collect_parameters(name: str, item: object, named: list[tuple[str, Value]],
             seen.add(item)
             named.append((name, item))
     elif isinstance(item, Module):
-        for inner_name, parameter in item.named_parameters():
-            _collect_parameters(f"{name}.{inner_name}", parameter, named, seen)
+        if type(item).named_parameters is Module.named_parameters:
+            # The default walk: descend directly instead of building and re-walking a list per level.
+            for attribute_name, attribute in vars(item).items():
+                if not attribute_name.startswith("_"):
+                    _collect_parameters(f"{name}.{attribute_name}", attribute, named, seen)
+        else:
+            for inner_name, parameter in item.named_parameters():
+                _collect_parameters(f"{name}.{inner_name}", parameter, named, seen)
     elif isinstance(item, (list, tuple)):
         for index, element in enumerate(item):
             _collect_parameters(f"{name}.{index}", element, named, seen)
