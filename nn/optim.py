@@ -228,12 +228,11 @@ class SGD(Optimizer):
 class Adam(Optimizer):
     """Adam (Kingma & Ba), as ``torch.optim.Adam``:
 
-    g = grad + weight_decay · p                (L2 in the gradient; AdamW decouples it)
+    g = grad + weight_decay · p    (L2 in the gradient; with decoupled_weight_decay=True, as in
+                                   AdamW, p = p · (1 - lr · weight_decay) first and g = grad)
     m = m + (1 - β1)(g - m);  v = β2 v + (1 - β2) g²
     p = p - lr / (1 - β1ᵗ) · m / (sqrt(v) / sqrt(1 - β2ᵗ) + eps)
     """
-
-    decoupled_weight_decay = False
 
     def __init__(
         self,
@@ -243,8 +242,10 @@ class Adam(Optimizer):
         eps: float = 1e-8,
         *,
         weight_decay: float = 0.0,
+        decoupled_weight_decay: bool = False,
     ) -> None:
         super().__init__(params, lr)
+        self.decoupled_weight_decay = bool(decoupled_weight_decay)
         name = type(self).__name__
         if not isinstance(betas, Sequence) or len(betas) != 2:
             raise ValueError(f"{name}: betas must be a pair (beta1, beta2), got {_describe(betas)}")
@@ -296,8 +297,6 @@ class AdamW(Adam):
     ``p = p · (1 - lr · weight_decay)`` before the Adam update. PyTorch's default decay is 0.01.
     """
 
-    decoupled_weight_decay = True
-
     def __init__(
         self,
         params: Iterable[Value] | Module,
@@ -307,4 +306,4 @@ class AdamW(Adam):
         *,
         weight_decay: float = 0.01,
     ) -> None:
-        super().__init__(params, lr, betas, eps, weight_decay=weight_decay)
+        super().__init__(params, lr, betas, eps, weight_decay=weight_decay, decoupled_weight_decay=True)

@@ -219,3 +219,13 @@ def test_failed_momentum_step_keeps_the_old_buffers():
 def test_bad_arguments(build, error, message):
     with pytest.raises(error, match=message):
         build(Value(0.0, "w"))
+
+
+@pytest.mark.torch
+def test_adam_with_decoupled_weight_decay_is_pytorchs_option_of_the_same_name(torch):
+    data, grads = _params_and_grads(seed=3, steps=1)
+    options = {"lr": 0.01, "weight_decay": 0.1, "decoupled_weight_decay": True}
+    assert _run_ours(Adam, data, grads, **options) == _run_torch(
+        torch, torch.optim.Adam, data, grads, **options
+    )
+    assert _run_ours(Adam, data, grads, **options) == _run_ours(AdamW, data, grads, lr=0.01, weight_decay=0.1)
