@@ -1,18 +1,367 @@
-"""The `gradstep` command line (placeholder until the stepping issue lands its full CLI)."""
+"""The `gradstep` command line: gradients, chain-rule steps, drawings and the browser stepper of a formula.
+
+    gradstep grad "tanh(w1*x1 + w2*x2 + b)" x1=2 x2=0 w1=-3 w2=1 b=6.8813735870195432
+    gradstep step "x*y + x" x=2 y=3            # Enter: next step, b: back, q: quit
+    gradstep step "x*y + x" x=2 y=3 --all      # every step at once (fine in a pipe)
+    gradstep draw "x*y + x" x=2 y=3 -o graph.svg
+    gradstep html "x*y + x" x=2 y=3 -o backprop.html
+    gradstep demo
+
+Formulas use the safe language of `autograd.parse` (numbers, your variables, + - * / **, parentheses
+and exp log sqrt tanh sigmoid relu abs sin cos). A bad formula, an unknown variable, a missing value
+or a malformed ``name=value`` gives one line on stderr and exit code 2, never a traceback.
+"""
 
 from __future__ import annotations
 
+import argparse
+import math
+import os
+import re
 import sys
+from collections.abc import Callable, Sequence
+from typing import TextIO
+
+from .engine import Value, topological_order
+from .expr import ExpressionError, parse
+from .steps import ChainRuleStep, chain_rule_steps, grads_before, node_names
+
+__all__ = ["main"]
+
+EXIT_USAGE = 2  # bad formula or arguments, as argparse uses
+EXIT_FAILURE = 1  # a drawing or a file could not be written
+
+_ASSIGNMENT = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)=(.*)", re.DOTALL)
+# ASCII only: Python's float() would also take "1_000", "nan", "infinity" and other scripts' digits.
+_NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+
+_EPILOG = """\
+Variables are given as name=value (x=2 w=-0.5). If the formula starts with '-', put -- before it
+(gradstep grad -- "-x*y" x=1 y=2) or a space inside the quotes (" -x*y").
+"""
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = sys.argv[1:] if argv is None else argv
+class CommandError(Exception):
+    """A problem to report in one line, with the exit code to leave with."""
+
+    def __init__(self, message: str, exit_code: int = EXIT_USAGE) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+# ---------------------------------------------------------------------------------------------------
+# From the command line to a graph
+# ---------------------------------------------------------------------------------------------------
+
+
+def _parse_assignment(text: str) -> tuple[str, float]:
+    match = _ASSIGNMENT.fullmatch(text)
+    if match is None:
+        if "=" in text:
+            name = text.split("=", 1)[0]
+            raise CommandError(
+                f"{name!r} is not a valid variable name in {text!r} (use letters, digits and _)"
+            )
+        raise CommandError(f"expected a variable as name=value (such as x=2), got {text!r}")
+    name, number_text = match.groups()
+    if not _NUMBER.fullmatch(number_text.strip()):
+        raise CommandError(f"the value of {name} must be a number (such as {name}=2.5), got {number_text!r}")
+    number = float(number_text)
+    if not math.isfinite(number):
+        raise CommandError(f"the value of {name} is too large for a float: {number_text}")
+    return name, number
+
+
+def build_graph(formula: str, assignments: Sequence[str]) -> tuple[Value, dict[str, Value]]:
+    """The graph of `formula` and its variables (leaf Values by name, in command-line order)."""
+    variables: dict[str, Value] = {}
+    for text in assignments:
+        name, number = _parse_assignment(text)
+        if name in variables:
+            raise CommandError(f"variable {name} is given twice")
+        variables[name] = Value(number, name)
+    try:
+        root = parse(formula, **variables)
+    except ExpressionError as error:
+        raise CommandError(error.one_line()) from None
+    except (TypeError, ValueError) as error:  # a variable name the language cannot use (exp=1)
+        raise CommandError(str(error).removeprefix("parse: ")) from None
+    return root, variables
+
+
+def _formatter(number_format: str) -> Callable[[float], str]:
+    from .render import _check_number_format, format_number
+
+    try:
+        _check_number_format(number_format)
+    except (TypeError, ValueError) as error:
+        raise CommandError(str(error).removeprefix("draw: ")) from None
+    return lambda number: format_number(number, number_format)
+
+
+# ---------------------------------------------------------------------------------------------------
+# gradstep grad
+# ---------------------------------------------------------------------------------------------------
+
+
+def _gradient_lines(variables: dict[str, Value], fmt: Callable[[float], str]) -> list[str]:
+    width = max((len(name) for name in variables), default=0)
+    return [f"df/d{name.ljust(width)} = {fmt(leaf.grad)}" for name, leaf in variables.items()]
+
+
+def run_grad(options: argparse.Namespace, out: TextIO) -> int:
+    root, variables = build_graph(options.formula, options.variables)
+    fmt = _formatter(options.format)
+    root.backward()
+    print(f"f = {options.formula.strip()}", file=out)
+    print(f"f = {fmt(root.data)}", file=out)
+    for line in _gradient_lines(variables, fmt):
+        print(line, file=out)
+    return 0
+
+
+# ---------------------------------------------------------------------------------------------------
+# gradstep step
+# ---------------------------------------------------------------------------------------------------
+
+
+class _StepPrinter:
+    """Shows one step: the edge, the derivative rule, the chain-rule product and the grads so far."""
+
+    def __init__(
+        self,
+        root: Value,
+        steps: list[ChainRuleStep],
+        variables: dict[str, Value],
+        fmt: Callable[[float], str],
+    ) -> None:
+        self.steps = steps
+        self.variables = variables
+        self.fmt = fmt
+        self.order = topological_order(root)
+        self.names = node_names(self.order, fmt)
+        self.names[-1] = "f"
+        self.number_of = {node: number for number, node in enumerate(self.order)}
+        self.initial = grads_before(self.order, steps)
+
+    def grads_after(self, position: int) -> list[float]:
+        grads = list(self.initial)
+        for step in self.steps[: position + 1]:
+            grads[step.child_number] = step.child_grad_after
+        return grads
+
+    def show(self, position: int, out: TextIO) -> None:
+        step = self.steps[position]
+        last = len(self.steps) - 1
+        fmt = self.fmt
+        child = self.names[step.child_number]
+        if step.kind == "seed":
+            print(f"step 0/{last}  start at the output: grad(f) = df/df = 1", file=out)
+        else:
+            node = self.names[step.node_number]
+            operand = f"operand {step.child_position + 1} of {step.op}"
+            print(f"step {step.index}/{last}  {node}  ->  {child}    ({operand})", file=out)
+            print(f"  rule:   {step.derivative_text}", file=out)
+            print(
+                f"  chain:  grad({child}) += upstream × local = {fmt(step.upstream_grad)} × "
+                f"{fmt(step.local_grad)} = {fmt(step.contribution)}",
+                file=out,
+            )
+        print(f"  grad({child}): {fmt(step.child_grad_before)} -> {fmt(step.child_grad_after)}", file=out)
+        if self.variables:
+            grads = self.grads_after(position)
+            so_far = "  ".join(
+                f"{name}={fmt(grads[self.number_of[leaf]] if leaf in self.number_of else leaf.grad)}"
+                for name, leaf in self.variables.items()
+            )
+            print(f"  grads so far: {so_far}", file=out)
+
+
+_HELP_KEYS = "Enter: next step, b: back, q: quit"
+
+
+def run_step(options: argparse.Namespace, out: TextIO, keys: TextIO) -> int:
+    root, variables = build_graph(options.formula, options.variables)
+    fmt = _formatter(options.format)
+    steps = list(chain_rule_steps(root, include_seed=True))
+    printer = _StepPrinter(root, steps, variables, fmt)
+    edges = len(steps) - 1
+    print(f"f = {options.formula.strip()} = {fmt(root.data)}", file=out)
+    plural = "step" if edges == 1 else "steps"
+    print(f"backprop: {edges} chain-rule {plural}, one per edge, grad(child) += upstream × local", file=out)
+    if not options.all:
+        print(f"({_HELP_KEYS})", file=out)
+    position = 0
+    while True:
+        print(file=out)
+        printer.show(position, out)
+        if position == edges:
+            break
+        if options.all:
+            position += 1
+            continue
+        key = _read_key(out, keys)
+        if key == "q":
+            return 0
+        if key == "b":
+            position = max(0, position - 1)
+        elif key == "":
+            position += 1
+        else:
+            print(f"({_HELP_KEYS})", file=out)
+    print(file=out)
+    print("done: every gradient is filled in, exactly as backward() leaves them", file=out)
+    for line in _gradient_lines(variables, fmt):
+        print(line, file=out)
+    return 0
+
+
+def _read_key(out: TextIO, keys: TextIO) -> str:
+    print("[Enter/b/q] ", end="", file=out, flush=True)
+    line = keys.readline()
+    if not keys.isatty():
+        print(file=out)  # a piped key is not echoed; end the prompt line ourselves
+    if line == "":
+        return "q"  # end of input
+    return line.strip().lower()[:1]
+
+
+# ---------------------------------------------------------------------------------------------------
+# gradstep draw / html
+# ---------------------------------------------------------------------------------------------------
+
+
+def run_draw(options: argparse.Namespace, out: TextIO) -> int:
+    from .render import RenderError, draw
+
+    root, _ = build_graph(options.formula, options.variables)
+    _formatter(options.format)
+    if not options.no_backward:
+        root.backward()
+    try:
+        path = draw(root, rankdir=options.rankdir, number_format=options.format).save(options.output)
+    except RenderError as error:
+        raise CommandError(f"could not draw the graph: {error}", EXIT_FAILURE) from None
+    except ValueError as error:  # an output name without a known extension
+        raise CommandError(str(error).removeprefix("Graph.save: ")) from None
+    except OSError as error:
+        raise _write_error(options.output, error) from None
+    print(f"wrote {path}", file=out)
+    return 0
+
+
+def run_html(options: argparse.Namespace, out: TextIO) -> int:
+    from .html import write_stepper_html
+    from .render import RenderError
+
+    root, _ = build_graph(options.formula, options.variables)
+    _formatter(options.format)
+    try:
+        path = write_stepper_html(
+            root, options.output, title=options.formula.strip(), number_format=options.format
+        )
+    except RenderError as error:
+        raise CommandError(f"could not draw the graph: {error}", EXIT_FAILURE) from None
+    except OSError as error:
+        raise _write_error(options.output, error) from None
+    print(f"wrote {path} (open it in a browser)", file=out)
+    return 0
+
+
+def _write_error(path: str, error: OSError) -> CommandError:
+    return CommandError(f"could not write {path}: {error.strerror or error}", EXIT_FAILURE)
+
+
+# ---------------------------------------------------------------------------------------------------
+# Argument parsing
+# ---------------------------------------------------------------------------------------------------
+
+
+def _build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="gradstep",
+        description="Backprop on a formula, one scalar at a time: gradients, chain-rule steps, pictures.",
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    def add_command(name: str, help_text: str, default_format: str) -> argparse.ArgumentParser:
+        command = commands.add_parser(
+            name,
+            help=help_text,
+            description=help_text,
+            epilog=_EPILOG,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+        command.add_argument("formula", help='the formula, e.g. "tanh(w*x + b)"')
+        command.add_argument("variables", nargs="*", metavar="name=value", help="a value for each variable")
+        command.add_argument(
+            "--format",
+            default=default_format,
+            metavar="FMT",
+            help=f"how numbers are shown, a Python format such as {{:.4f}} (default {default_format})",
+        )
+        return command
+
+    add_command("grad", "print the value of the formula and its gradient for every variable", "{:.6g}")
+    step = add_command(
+        "step", f"walk through backprop one chain-rule step at a time ({_HELP_KEYS})", "{:.6g}"
+    )
+    step.add_argument("--all", action="store_true", help="print every step without waiting for keys")
+    draw = add_command("draw", "draw the graph with its values and gradients (SVG, PNG or DOT)", "{:.4f}")
+    draw.add_argument("-o", "--output", default="graph.svg", help="where to write it (default graph.svg)")
+    draw.add_argument("--rankdir", default="LR", choices=["LR", "TB", "RL", "BT"], help="layout direction")
+    draw.add_argument("--no-backward", action="store_true", help="draw before backprop (all grads 0)")
+    html = add_command("html", "write the browser stepper: one self-contained HTML page", "{:.4f}")
+    html.add_argument(
+        "-o", "--output", default="backprop.html", help="where to write it (default backprop.html)"
+    )
+    commands.add_parser("demo", help="run the demos (gradstep demo --help for their options)", add_help=False)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the `gradstep` command line with `argv` (default: ``sys.argv[1:]``); returns the exit code."""
+    args = list(sys.argv[1:] if argv is None else argv)
     if args and args[0] == "demo":
         from demos.__main__ import main as demo_main
 
         return demo_main(args[1:])
-    print("usage: gradstep demo", file=sys.stderr)
-    return 2
+    parser = _build_parser()
+    options = parser.parse_args(args)
+    if options.command is None:
+        parser.print_help(sys.stderr)
+        return EXIT_USAGE
+    _use_replacement_characters_if_needed(sys.stdout)
+    try:
+        if options.command == "grad":
+            return run_grad(options, sys.stdout)
+        if options.command == "step":
+            return run_step(options, sys.stdout, sys.stdin)
+        if options.command == "draw":
+            return run_draw(options, sys.stdout)
+        return run_html(options, sys.stdout)
+    except CommandError as error:
+        print(f"gradstep {options.command}: error: {error}", file=sys.stderr)
+        return error.exit_code
+    except KeyboardInterrupt:
+        print(file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        # The reader went away (gradstep step --all | head): stop quietly, as Unix tools do.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_FAILURE
+
+
+def _use_replacement_characters_if_needed(stream: TextIO) -> None:
+    # Derivative texts use ×, Σ and subscripts; a terminal that cannot show them gets '?', not a crash.
+    encoding = getattr(stream, "encoding", None) or "ascii"
+    try:
+        "×Σᵢσ".encode(encoding)
+    except (UnicodeEncodeError, LookupError):
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="replace")
 
 
 if __name__ == "__main__":

@@ -328,8 +328,9 @@ class _Parser:
         if name.text in FUNCTIONS:
             raise self.error(f"{name.text!r} is a function: call it as {name.text}(...)", name)
         if name.text not in self.variables:
-            known = ", ".join(self.variables) or "none were given"
-            raise self.error(f"unknown variable {name.text!r} (variables: {known})", name)
+            given = ", ".join(self.variables) or "none"
+            message = f"unknown variable {name.text!r}: no value was given for it (given: {given})"
+            raise self.error(message, name)
         return self.emit("variable", name.text, name.start, name.end)
 
     def expect_closing(self, opening: _Token) -> _Token:

@@ -13,13 +13,13 @@ The terminal stepper (`gradstep step`) and the browser stepper (`write_stepper_h
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
 from .engine import OPS, Value, topological_order
 
-__all__ = ["ChainRuleStep", "chain_rule_steps", "describe_node"]
+__all__ = ["ChainRuleStep", "chain_rule_steps", "describe_node", "grads_before", "node_names"]
 
 
 @dataclass(frozen=True)
@@ -152,11 +152,32 @@ def describe_node(node: Value, max_length: int = 32) -> str | None:
     """A short human name for `node`: its label, its number if it is a constant, or its formula.
 
     For an unlabelled interior node the formula is written from its children's names
-    (``w1*x1 + w2*x2``). Returns None when the text would be longer than `max_length`, so the
-    caller can fall back to a positional name.
+    (``w1*x1 + w2*x2``). Returns None when that formula would be longer than `max_length`, so the
+    caller can fall back to another name. A label is always returned as it is.
     """
+    if node.label:
+        return node.label
     text = _describe(node, max_length)
     return text if text is not None and len(text) <= max_length else None
+
+
+def node_names(order: Sequence[Value], fmt: Callable[[float], str] = repr, max_length: int = 32) -> list[str]:
+    """A name for every node of `order`: `describe_node`, else its op and value (``tanh = 0.5481``),
+    which is what a drawing of the graph shows in the node's box. `fmt` formats the value."""
+    return [describe_node(node, max_length) or f"{node.op} = {fmt(node.data)}" for node in order]
+
+
+def grads_before(order: Sequence[Value], steps: Iterable[ChainRuleStep]) -> list[float]:
+    """Every node's grad before `steps` ran (by position in `order`), recovered from the records.
+
+    A node's grad before the pass is the "before" of the first step that touched it (interior
+    grads after the reset, leaves with what they had accumulated); untouched nodes keep their grad.
+    Together with each step's ``child_grad_after`` this gives the grads at any point of the pass.
+    """
+    grads = [node.grad for node in order]
+    for step in reversed(list(steps)):
+        grads[step.child_number] = step.child_grad_before
+    return grads
 
 
 # Binary ops written infix: (separator, precedence). Higher binds tighter, as in Python.

@@ -31,3 +31,51 @@ def torch():
         pytest.skip("torch is not installed (pip install torch==2.13.0 to run parity tests)")
     torch_module.set_default_dtype(torch_module.float64)
     return torch_module
+
+
+# Debian's chromium package, driven by Playwright; never a browser downloaded by `playwright install`.
+CHROMIUM = os.environ.get("GRADSTEP_CHROMIUM", "/usr/bin/chromium")
+# Flags that work on these machines (see DESIGN.md, "Browser tests"); without the networking ones
+# Chromium keeps trying to reach the internet. Playwright adds --headless itself.
+CHROMIUM_FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="session")
+def browser(tmp_path_factory):
+    """A Playwright BrowserContext of headless Chromium with a fresh profile, or a skip (a failure when
+    GRADSTEP_REQUIRE_BROWSER=1)."""
+
+    def unavailable(reason: str):
+        if _required("GRADSTEP_REQUIRE_BROWSER"):
+            pytest.fail(f"GRADSTEP_REQUIRE_BROWSER=1 but {reason}")
+        pytest.skip(reason)
+
+    try:
+        from playwright.sync_api import Error as PlaywrightError
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        unavailable("playwright is not installed (pip install '.[browser]')")
+    if not os.access(CHROMIUM, os.X_OK):
+        unavailable(f"no Chromium at {CHROMIUM} (apt-get install chromium)")
+    profile = tmp_path_factory.mktemp("chromium-profile")
+    with sync_playwright() as playwright:
+        try:
+            context = playwright.chromium.launch_persistent_context(
+                str(profile),
+                executable_path=CHROMIUM,
+                headless=True,
+                args=CHROMIUM_FLAGS,
+                viewport={"width": 1200, "height": 800},
+            )
+        except PlaywrightError as error:
+            unavailable(f"Chromium at {CHROMIUM} did not start: {str(error).splitlines()[0]}")
+        yield context
+        context.close()

@@ -143,7 +143,7 @@ def test_every_function_is_available():
         ("", "empty", 1),
         ("   ", "empty", 1),
         ("1e999", "too large", 1),
-        ("z + x", "unknown variable 'z' (variables: x)", 1),
+        ("z + x", "unknown variable 'z': no value was given for it (given: x)", 1),
         ("x @ x", "unexpected character '@'", 3),
         ("x ; y", "unexpected character ';'", 3),
         ("x²", "unexpected character '²'", 2),

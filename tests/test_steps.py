@@ -125,9 +125,7 @@ def test_each_record_is_consistent_and_in_backward_order(recipe):
     _, root = build(recipe)
     order = topological_order(root)
     expected_edges = [
-        (node, position, child)
-        for node in reversed(order)
-        for position, child in enumerate(node.children)
+        (node, position, child) for node in reversed(order) for position, child in enumerate(node.children)
     ]
     steps = run_steps(root)
     assert [(s.node, s.child_position, s.child) for s in steps] == expected_edges
@@ -205,7 +203,11 @@ def test_squared_error_loss_records():
     loss = error**2
     steps = run_steps(loss)
     assert [(s.node.op, s.child_position) for s in steps] == [
-        ("pow", 0), ("sub", 0), ("sub", 1), ("mul", 0), ("mul", 1)
+        ("pow", 0),
+        ("sub", 0),
+        ("sub", 1),
+        ("mul", 0),
+        ("mul", 1),
     ]
     pow_step, sub_step, _, to_w, to_x = steps
     assert (pow_step.upstream_grad, pow_step.local_grad) == (1.0, 2 * (1.0 - 3.0))
@@ -282,14 +284,14 @@ def test_describe_node_names_nodes_by_label_number_or_formula():
     assert describe_node(n.children[0]) == "x1*w1 + x2*w2"
     assert describe_node(n, max_length=10) is None
     assert describe_node(Value(2.0) * x1) == "2*x1"
-    assert describe_node(-(x1 + 1) ** 2) == "-(x1 + 1)**2"
+    assert describe_node(-((x1 + 1) ** 2)) == "-(x1 + 1)**2"
     assert describe_node(x1 - (x2 - w1)) == "x1 - (x2 - w1)"
     assert describe_node((x1 - x2) - w1) == "x1 - x2 - w1"
     assert describe_node((x1 / x2.exp()) ** w1) == "(x1/exp(x2))**w1"
     assert describe_node(x1 ** (-w1)) == "x1**(-w1)"
     assert describe_node(x1 * -2) == "x1*-2"
     assert describe_node((x1 * x2).tanh()) == "tanh(x1*x2)"
-    assert describe_node(2 ** x1) == "2**x1"
+    assert describe_node(2**x1) == "2**x1"
     assert describe_node(vsum([x1, x2])) is None
     deep = x1
     for _ in range(10_000):

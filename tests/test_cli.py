@@ -1,0 +1,212 @@
+"""The gradstep command line, run as a real subprocess (and in-process for the many error cases)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from autograd import cli
+
+ROOT = Path(__file__).resolve().parent.parent
+NEURON = ["tanh(w1*x1 + w2*x2 + b)", "x1=2", "x2=0", "w1=-3", "w2=1", "b=6.8813735870195432"]
+
+
+def gradstep(*args: str, keys: str | None = None, env: dict | None = None) -> subprocess.CompletedProcess:
+    """Run ``python -m autograd.cli`` with `args`, typing `keys` on its stdin (a pipe)."""
+    return subprocess.run(
+        [sys.executable, "-m", "autograd.cli", *args],
+        input=keys if keys is not None else "",
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        cwd=ROOT,
+        env={**os.environ, **(env or {})},
+        timeout=120,
+    )
+
+
+def headers(output: str) -> list[str]:
+    """The 'step k/n' headers in the order they were shown (a prompt may start the line)."""
+    lines = (line.removeprefix("[Enter/b/q] ") for line in output.splitlines())
+    return [line.split()[1] for line in lines if line.startswith("step ")]
+
+
+def test_grad_prints_the_value_and_every_gradient():
+    result = gradstep("grad", *NEURON)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == [
+        "f = tanh(w1*x1 + w2*x2 + b)",
+        "f = 0.707107",
+        "df/dx1 = -1.5",
+        "df/dx2 = 0.5",
+        "df/dw1 = 1",
+        "df/dw2 = 0",
+        "df/db  = 0.5",
+    ]
+    assert result.stderr == ""
+
+
+def test_step_all_prints_every_step_without_waiting():
+    result = gradstep("step", *NEURON, "--all")
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert headers(out) == [f"{k}/9" for k in range(10)]
+    assert "[Enter/b/q]" not in out
+    assert "step 0/9  start at the output: grad(f) = df/df = 1" in out
+    # the tanh edge: upstream 1 × local 1 - tanh² = 0.5
+    assert "step 1/9  f  ->  w1*x1 + w2*x2 + b    (operand 1 of tanh)" in out
+    assert "  rule:   d(tanh a)/da = (1-t)*(1+t), t = tanh a" in out
+    assert "  chain:  grad(w1*x1 + w2*x2 + b) += upstream × local = 1 × 0.5 = 0.5" in out
+    assert "  chain:  grad(x1) += upstream × local = 0.5 × -3 = -1.5" in out
+    assert "  grads so far: x1=-1.5  x2=0.5  w1=1  w2=0  b=0.5" in out
+    assert out.rstrip().endswith("df/db  = 0.5")
+
+
+def test_step_is_driven_by_keys_on_stdin():
+    # next, next, back, next, quit
+    result = gradstep("step", "x*x + y", "x=3", "y=1", keys="\n\nb\n\nq\n")
+    assert result.returncode == 0, result.stderr
+    assert headers(result.stdout) == ["0/4", "1/4", "2/4", "1/4", "2/4"]
+    assert "done" not in result.stdout
+    # x*x: two edges into the same x, 3 then 6
+    full = gradstep("step", "x*x + y", "x=3", "y=1", keys="\n" * 10)
+    assert headers(full.stdout) == ["0/4", "1/4", "2/4", "3/4", "4/4"]
+    assert "grad(x): 0 -> 3" in full.stdout and "grad(x): 3 -> 6" in full.stdout
+    assert "done: every gradient is filled in" in full.stdout
+
+
+def test_step_handles_end_of_input_unknown_keys_and_back_at_the_start():
+    result = gradstep("step", "x*2", "x=1", keys="b\nwhat\n")
+    assert result.returncode == 0, result.stderr
+    assert headers(result.stdout) == ["0/2", "0/2", "0/2"]
+    assert "(Enter: next step, b: back, q: quit)" in result.stdout
+
+
+def test_help_for_every_command():
+    for command in ([], ["grad"], ["step"], ["draw"], ["html"]):
+        result = gradstep(*command, "--help")
+        assert result.returncode == 0
+        assert result.stdout.startswith("usage: gradstep")
+    assert "--all" in gradstep("step", "--help").stdout
+    assert "-o OUTPUT" in gradstep("draw", "--help").stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["grad", "x*", "x=1"], "the formula ends too early"),
+        (["grad", "x*y", "x=1"], "unknown variable 'y': no value was given for it (given: x)"),
+        (["grad", "__import__('os').system('echo hi')", "x=1"], "unknown function '__import__'"),
+        (["grad", "x.real", "x=1"], "attribute access"),
+        (["grad", "log(x)", "x=0"], "log: operand must be > 0"),
+        (["step", "x", "x"], "expected a variable as name=value (such as x=2), got 'x'"),
+        (["step", "x", "x=abc"], "the value of x must be a number"),
+        (["step", "x", "x=nan"], "the value of x must be a number"),
+        (["step", "x", "x=1_000"], "the value of x must be a number"),
+        (["step", "x", "x=1e999"], "too large"),
+        (["step", "x", "1x=2"], "'1x' is not a valid variable name"),
+        (["step", "x", "x=1", "x=2"], "variable x is given twice"),
+        (["grad", "exp", "exp=1"], "taken by the function"),
+        (["grad", "x", "x=1", "--format", "nope"], "format"),
+        (["draw", "x", "x=1", "-o", "graph.txt"], "cannot tell the format"),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_code_2(args, message, capsys):
+    assert cli.main(args) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    lines = captured.err.splitlines()
+    assert len(lines) == 1, captured.err
+    assert lines[0].startswith(f"gradstep {args[0]}: error: ")
+    assert message in lines[0]
+
+
+def test_errors_in_a_subprocess_have_no_traceback():
+    result = gradstep("grad", "tanh(w*x + b", "w=1", "x=2", "b=0")
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert result.stderr == "gradstep grad: error: '(' is never closed (at column 5): tanh(w*x + b\n"
+    missing = gradstep("step", "x*y", "x=1", "--all")
+    assert missing.returncode == 2 and len(missing.stderr.splitlines()) == 1
+    assert "Traceback" not in missing.stderr
+
+
+def test_usage_errors_exit_with_2():
+    assert gradstep().returncode == 2
+    result = gradstep("frobnicate")
+    assert result.returncode == 2 and "invalid choice" in result.stderr
+
+
+def test_draw_writes_an_svg(tmp_path):
+    target = tmp_path / "graph.svg"
+    result = gradstep("draw", *NEURON, "-o", str(target))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == f"wrote {target}"
+    assert result.stderr == ""
+    svg = target.read_text(encoding="utf-8")
+    assert "<svg" in svg and "grad &#45;1.5000" in svg  # drawn after backprop (x1's grad)
+    assert os.listdir(tmp_path) == ["graph.svg"]
+
+
+def test_draw_into_a_missing_folder_is_one_line_and_exit_code_1(tmp_path):
+    result = gradstep("draw", "x*2", "x=1", "-o", str(tmp_path / "missing" / "graph.svg"))
+    assert result.returncode == 1
+    assert len(result.stderr.splitlines()) == 1 and "could not write" in result.stderr
+
+
+def test_html_writes_the_stepper(tmp_path):
+    target = tmp_path / "backprop.html"
+    result = gradstep("html", *NEURON, "-o", str(target))
+    assert result.returncode == 0, result.stderr
+    page = target.read_text(encoding="utf-8")
+    assert "<title>tanh(w1*x1 + w2*x2 + b)</title>" in page
+    assert 'id="stepper-data"' in page
+
+
+def test_a_formula_starting_with_minus_after_double_dash():
+    result = gradstep("grad", "--", "-x*y", "x=2", "y=3")
+    assert result.returncode == 0, result.stderr
+    assert "df/dx = -3" in result.stdout
+
+
+def test_output_survives_a_terminal_that_cannot_show_unicode():
+    result = gradstep("step", "x*y", "x=2", "y=3", "--all", env={"PYTHONIOENCODING": "ascii"})
+    assert result.returncode == 0, result.stderr
+    assert "upstream ? local" in result.stdout
+
+
+def test_a_closed_pipe_stops_quietly():
+    process = subprocess.Popen(
+        [sys.executable, "-m", "autograd.cli", "step", "+".join(["x"] * 300), "x=1", "--all"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=ROOT,
+    )
+    process.stdout.readline()
+    process.stdout.close()  # like `| head -1`
+    _, stderr = process.communicate(timeout=120)
+    assert b"Traceback" not in stderr and b"Exception ignored" not in stderr
+
+
+def test_demo_is_delegated_to_the_demos_package(monkeypatch):
+    import demos.__main__
+
+    seen = []
+    monkeypatch.setattr(demos.__main__, "main", lambda argv: seen.append(argv) or 7)
+    assert cli.main(["demo", "--list", "x"]) == 7
+    assert seen == [["--list", "x"]]
+
+
+def test_installed_console_script():
+    script = Path(sys.executable).with_name("gradstep")
+    if not script.exists():
+        pytest.skip("gradstep is not installed in this environment (pip install .)")
+    result = subprocess.run(
+        [str(script), "grad", "x*y", "x=2", "y=3"], capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    assert "df/dx = 3" in result.stdout and "df/dy = 2" in result.stdout
