@@ -21,6 +21,7 @@ from collections.abc import Sequence
 
 from autograd import Value, dot, logsumexp, softplus, vsum
 
+from ._checks import describe, is_sequence
 from .module import Module
 
 __all__ = [
@@ -43,42 +44,31 @@ REDUCTIONS = ("mean", "sum", "batchmean")
 # ---------------------------------------------------------------------------------------------------
 
 
-def _describe(value: object) -> str:
-    text = repr(value)
-    if len(text) > 60:
-        text = text[:57] + "..."
-    return f"{text} ({type(value).__name__})"
-
-
-def _is_list(value: object) -> bool:
-    return isinstance(value, Sequence) and not isinstance(value, (str, bytes))
-
-
 def _prediction(value: object, where: str) -> Operand:
     if isinstance(value, Value):
         return value
     if isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value):
         return float(value)
-    raise TypeError(f"{where}: expected a Value or a finite number, got {_describe(value)}")
+    raise TypeError(f"{where}: expected a Value or a finite number, got {describe(value)}")
 
 
 def _target(value: object, where: str) -> float:
     if isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value):
         return float(value)
-    raise TypeError(f"{where}: a target must be a finite number, got {_describe(value)}")
+    raise TypeError(f"{where}: a target must be a finite number, got {describe(value)}")
 
 
 def _elementwise(
     predictions: object, targets: object, caller: str
 ) -> tuple[list[tuple[Operand, float]], int]:
     """Flatten matching predictions/targets into (prediction, target) pairs; also count examples."""
-    if not _is_list(predictions):
-        if _is_list(targets):
+    if not is_sequence(predictions):
+        if is_sequence(targets):
             raise ValueError(f"{caller}: one prediction but {len(targets)} targets")  # type: ignore[arg-type]
         return [(_prediction(predictions, caller), _target(targets, caller))], 1
-    if not _is_list(targets):
+    if not is_sequence(targets):
         raise ValueError(f"{caller}: {len(predictions)} predictions but one target {targets!r}")  # type: ignore[arg-type]
-    if len(predictions) != len(targets) or not predictions:  # type: ignore[arg-type]
+    if len(predictions) != len(targets) or len(predictions) == 0:  # type: ignore[arg-type]
         raise ValueError(
             f"{caller}: predictions and targets must be non-empty and of equal length, "
             f"got {len(predictions)} and {len(targets)}"  # type: ignore[arg-type]
@@ -86,16 +76,16 @@ def _elementwise(
     pairs: list[tuple[Operand, float]] = []
     for i, (prediction, target) in enumerate(zip(predictions, targets)):  # type: ignore[call-overload]
         where = f"{caller}: example {i}"
-        if _is_list(prediction):
-            if not _is_list(target) or len(target) != len(prediction) or not prediction:
+        if is_sequence(prediction):
+            if not is_sequence(target) or len(target) != len(prediction) or len(prediction) == 0:
                 raise ValueError(
-                    f"{where}: has {len(prediction)} outputs but its target is {_describe(target)}"
+                    f"{where}: has {len(prediction)} outputs but its target is {describe(target)}"
                 )
             for k, (p, t) in enumerate(zip(prediction, target)):
                 pairs.append((_prediction(p, f"{where}, output {k}"), _target(t, f"{where}, output {k}")))
         else:
-            if _is_list(target):
-                raise ValueError(f"{where}: one output but its target is {_describe(target)}")
+            if is_sequence(target):
+                raise ValueError(f"{where}: one output but its target is {describe(target)}")
             pairs.append((_prediction(prediction, where), _target(target, where)))
     return pairs, len(predictions)  # type: ignore[arg-type]
 
@@ -122,7 +112,7 @@ def _check_reduction(reduction: object, caller: str) -> None:
 
 def _check_margin(margin: object, caller: str) -> float:
     if isinstance(margin, bool) or not isinstance(margin, numbers.Real) or not math.isfinite(margin):
-        raise ValueError(f"{caller}: margin must be a finite number, got {_describe(margin)}")
+        raise ValueError(f"{caller}: margin must be a finite number, got {describe(margin)}")
     return float(margin)
 
 
@@ -213,30 +203,37 @@ def binary_cross_entropy_with_logits(logits: object, targets: object, *, reducti
 
 def _class_examples(scores: object, targets: object, caller: str) -> list[tuple[list[Operand], int]]:
     """(class scores, target class) per example: one example when `targets` is an int, else a batch."""
-    if isinstance(targets, int) and not isinstance(targets, bool):
+    if _is_class_index(targets):
         examples = [(scores, targets)]
-    elif _is_list(targets):
-        if not _is_list(scores) or len(scores) != len(targets) or not targets:  # type: ignore[arg-type]
+    elif is_sequence(targets):
+        if not is_sequence(scores) or len(scores) != len(targets) or len(targets) == 0:  # type: ignore[arg-type]
             raise ValueError(
-                f"{caller}: a batch needs one list of class scores per target; got {_describe(scores)} "
+                f"{caller}: a batch needs one list of class scores per target; got {describe(scores)} "
                 f"for {len(targets)} targets"  # type: ignore[arg-type]
             )
         examples = list(zip(scores, targets))  # type: ignore[call-overload]
     else:
         raise TypeError(
-            f"{caller}: target must be a class index (int) or a list of them, got {_describe(targets)}"
+            f"{caller}: target must be a class index (int) or a list of them, got {describe(targets)}"
         )
     checked = []
     for i, (row, target) in enumerate(examples):
         where = f"{caller}: example {i}"
-        if not _is_list(row) or len(row) < 2:
-            raise ValueError(f"{where}: expected a list of at least 2 class scores, got {_describe(row)}")
-        if isinstance(target, bool) or not isinstance(target, int) or not 0 <= target < len(row):
+        if not is_sequence(row) or len(row) < 2:
+            raise ValueError(f"{where}: expected a list of at least 2 class scores, got {describe(row)}")
+        if not _is_class_index(target) or not 0 <= target < len(row):
             raise ValueError(
-                f"{where}: target must be a class index in [0, {len(row)}), got {_describe(target)}"
+                f"{where}: target must be a class index in [0, {len(row)}), got {describe(target)}"
             )
-        checked.append(([_prediction(value, f"{where}, class {k}") for k, value in enumerate(row)], target))
+        checked.append(
+            ([_prediction(value, f"{where}, class {k}") for k, value in enumerate(row)], int(target))
+        )
     return checked
+
+
+def _is_class_index(value: object) -> bool:
+    # Integral admits NumPy's integers too; a bool is not a class index.
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
 
 
 def cross_entropy(logits: object, targets: object, *, reduction: str = "mean") -> Value:
@@ -311,14 +308,14 @@ def l2_penalty(model: Module | Sequence[Value], lam: float, *, include_biases: b
     ``l2_penalty(model, 2e-4, include_biases=True)``. Ng's λ/(2m) Σ Θ² is ``l2_penalty(model, λ/m)``.
     """
     if isinstance(lam, bool) or not isinstance(lam, numbers.Real) or not (math.isfinite(lam) and lam >= 0):
-        raise ValueError(f"l2_penalty: lam must be a finite number >= 0, got {_describe(lam)}")
+        raise ValueError(f"l2_penalty: lam must be a finite number >= 0, got {describe(lam)}")
     if isinstance(model, Module):
         weights = [p for name, p in model.named_parameters() if include_biases or not _is_bias(name)]
-    elif _is_list(model):
+    elif is_sequence(model):
         weights = list(model)
         for position, weight in enumerate(weights):
             if not isinstance(weight, Value):
-                raise TypeError(f"l2_penalty: parameter {position} is {_describe(weight)}; expected a Value")
+                raise TypeError(f"l2_penalty: parameter {position} is {describe(weight)}; expected a Value")
     else:
-        raise TypeError(f"l2_penalty: expected a Module or a list of Values, got {_describe(model)}")
+        raise TypeError(f"l2_penalty: expected a Module or a list of Values, got {describe(model)}")
     return dot(weights, weights) * (0.5 * float(lam))

@@ -22,6 +22,7 @@ from typing import Any
 from autograd import Value, dot
 from autograd._files import atomic_write
 
+from ._checks import describe, is_sequence
 from ._random import RandomSource, RngLike, make_rng
 
 __all__ = [
@@ -62,16 +63,9 @@ CHECKPOINT_VERSION = 1
 # ---------------------------------------------------------------------------------------------------
 
 
-def _describe(value: object) -> str:
-    text = repr(value)
-    if len(text) > 60:
-        text = text[:57] + "..."
-    return f"{text} ({type(value).__name__})"
-
-
 def _check_count(value: object, what: str, caller: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"{caller}: {what} must be a positive int, got {_describe(value)}")
+        raise ValueError(f"{caller}: {what} must be a positive int, got {describe(value)}")
     return value
 
 
@@ -83,8 +77,8 @@ def _check_activation(activation: object, caller: str) -> str:
 
 def _check_inputs(x: object, n_inputs: int, caller: str) -> tuple[Input, ...]:
     """`x` as a tuple of floats and Values, or a clear error. Cheap in the common all-float case."""
-    if isinstance(x, (Value, str, bytes)) or not isinstance(x, Sequence):
-        raise TypeError(f"{caller}: expected a list of {n_inputs} numbers or Values, got {_describe(x)}")
+    if not is_sequence(x):
+        raise TypeError(f"{caller}: expected a list of {n_inputs} numbers or Values, got {describe(x)}")
     items = tuple(x)
     if len(items) != n_inputs:
         raise ValueError(f"{caller}: expected {n_inputs} inputs, got {len(items)}")
@@ -100,7 +94,7 @@ def _check_inputs(x: object, n_inputs: int, caller: str) -> tuple[Input, ...]:
                 raise ValueError(f"{caller}: input {position} must be finite, got {number!r}")
             checked.append(number)
         else:
-            raise TypeError(f"{caller}: input {position} is {_describe(item)}; expected a number or a Value")
+            raise TypeError(f"{caller}: input {position} is {describe(item)}; expected a number or a Value")
     return tuple(checked)
 
 
@@ -134,7 +128,7 @@ def _finite_number(value: object, where: str) -> float:
                 f"{where}: wrong shape: expected a single number, got a {type(value).__name__} "
                 f"of {len(value)} items"
             )
-        raise ValueError(f"{where}: expected a number, got {_describe(value)}")
+        raise ValueError(f"{where}: expected a number, got {describe(value)}")
     number = float(value)
     if not math.isfinite(number):
         raise ValueError(f"{where}: expected a finite number, got {number!r}")
@@ -213,7 +207,7 @@ class Module:
     def _validated_values(self, state: object, caller: str) -> list[float]:
         if not isinstance(state, Mapping):
             raise ValueError(
-                f"{caller}: expected a mapping of parameter names to numbers, got {_describe(state)}"
+                f"{caller}: expected a mapping of parameter names to numbers, got {describe(state)}"
             )
         named = self.named_parameters()
         expected = [name for name, _ in named]
@@ -457,9 +451,9 @@ class MLP(Module):
         rng: RngLike = None,
     ) -> None:
         self.n_inputs = _check_count(n_inputs, "n_inputs", "MLP")
-        if isinstance(layer_sizes, (str, bytes)) or not isinstance(layer_sizes, Sequence) or not layer_sizes:
+        if not is_sequence(layer_sizes) or len(layer_sizes) == 0:
             raise ValueError(
-                f"MLP: layer_sizes must be a non-empty list of ints, got {_describe(layer_sizes)}"
+                f"MLP: layer_sizes must be a non-empty list of ints, got {describe(layer_sizes)}"
             )
         sizes = [_check_count(size, "each layer size", "MLP") for size in layer_sizes]
         self.activation = _check_activation(activation, "MLP")
@@ -467,13 +461,11 @@ class MLP(Module):
         init = _check_init(init, "MLP")
         if isinstance(bias, bool):
             biases = [bias] * len(sizes)
-        elif (
-            isinstance(bias, Sequence) and len(bias) == len(sizes) and all(isinstance(b, bool) for b in bias)
-        ):
+        elif is_sequence(bias) and len(bias) == len(sizes) and all(isinstance(b, bool) for b in bias):
             biases = list(bias)
         else:
             raise ValueError(
-                f"MLP: bias must be a bool or a list of {len(sizes)} bools, got {_describe(bias)}"
+                f"MLP: bias must be a bool or a list of {len(sizes)} bools, got {describe(bias)}"
             )
         source = make_rng(rng, "MLP")
         fan_ins = [self.n_inputs, *sizes[:-1]]
@@ -502,9 +494,9 @@ class MLP(Module):
             biases: None for no biases at all, or one entry per layer: a list with one bias per
                 neuron, or None for a layer without biases.
         """
-        if isinstance(weights, (str, bytes)) or not isinstance(weights, Sequence) or not weights:
+        if not is_sequence(weights) or len(weights) == 0:
             raise ValueError(
-                f"MLP.from_weights: weights must be a non-empty list of matrices, got {_describe(weights)}"
+                f"MLP.from_weights: weights must be a non-empty list of matrices, got {describe(weights)}"
             )
         matrices = [_check_matrix(matrix, layer) for layer, matrix in enumerate(weights)]
         for layer in range(1, len(matrices)):
@@ -516,14 +508,14 @@ class MLP(Module):
                 )
         if biases is None:
             bias_vectors: list[list[float] | None] = [None] * len(matrices)
-        elif isinstance(biases, Sequence) and len(biases) == len(matrices):
+        elif is_sequence(biases) and len(biases) == len(matrices):
             bias_vectors = [
                 _check_bias(vector, layer, len(matrices[layer])) for layer, vector in enumerate(biases)
             ]
         else:
             raise ValueError(
                 f"MLP.from_weights: biases must be None or a list of {len(matrices)} entries, "
-                f"got {_describe(biases)}"
+                f"got {describe(biases)}"
             )
         model = cls(
             len(matrices[0][0]),
@@ -581,14 +573,12 @@ class MLP(Module):
 
 def _check_matrix(matrix: object, layer: int) -> list[list[float]]:
     where = f"MLP.from_weights: weights[{layer}]"
-    if isinstance(matrix, (str, bytes)) or not isinstance(matrix, Sequence) or not matrix:
-        raise ValueError(
-            f"{where} must be a non-empty list of rows (one per neuron), got {_describe(matrix)}"
-        )
+    if not is_sequence(matrix) or len(matrix) == 0:
+        raise ValueError(f"{where} must be a non-empty list of rows (one per neuron), got {describe(matrix)}")
     rows = []
     for j, row in enumerate(matrix):
-        if isinstance(row, (str, bytes)) or not isinstance(row, Sequence) or not row:
-            raise ValueError(f"{where}[{j}] must be a non-empty list of numbers, got {_describe(row)}")
+        if not is_sequence(row) or len(row) == 0:
+            raise ValueError(f"{where}[{j}] must be a non-empty list of numbers, got {describe(row)}")
         rows.append([_finite_number(value, f"{where}[{j}][{i}]") for i, value in enumerate(row)])
     if len({len(row) for row in rows}) != 1:
         raise ValueError(f"{where}: rows differ in length ({[len(row) for row in rows]})")
@@ -599,6 +589,6 @@ def _check_bias(vector: object, layer: int, n_neurons: int) -> list[float] | Non
     where = f"MLP.from_weights: biases[{layer}]"
     if vector is None:
         return None
-    if isinstance(vector, (str, bytes)) or not isinstance(vector, Sequence) or len(vector) != n_neurons:
-        raise ValueError(f"{where} must be None or a list of {n_neurons} numbers, got {_describe(vector)}")
+    if not is_sequence(vector) or len(vector) != n_neurons:
+        raise ValueError(f"{where} must be None or a list of {n_neurons} numbers, got {describe(vector)}")
     return [_finite_number(value, f"{where}[{j}]") for j, value in enumerate(vector)]

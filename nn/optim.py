@@ -15,22 +15,16 @@ from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 
 from autograd import Value
 
+from ._checks import describe, is_sequence
 from .module import Module
 
 __all__ = ["SGD", "Adam", "AdamW", "ExponentialDecay", "LinearDecay", "Optimizer", "Schedule"]
 
 Schedule = Callable[[int], float]
-
-
-def _describe(value: object) -> str:
-    text = repr(value)
-    if len(text) > 60:
-        text = text[:57] + "..."
-    return f"{text} ({type(value).__name__})"
 
 
 def _check_number(
@@ -45,7 +39,7 @@ def _check_number(
 ) -> float:
     """A float in the interval [low, high) (bounds as given), else a ValueError naming `what`."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):
-        raise ValueError(f"{caller}: {what} must be a finite number, got {_describe(value)}")
+        raise ValueError(f"{caller}: {what} must be a finite number, got {describe(value)}")
     number = float(value)
     above_low = number >= low if low_inclusive else number > low
     below_high = number <= high if high_inclusive else number < high
@@ -72,7 +66,7 @@ class LinearDecay:
         self.start = _check_number(start, "start", "LinearDecay", 0.0)
         self.end = _check_number(end, "end", "LinearDecay", 0.0)
         if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
-            raise ValueError(f"LinearDecay: steps must be a positive int, got {_describe(steps)}")
+            raise ValueError(f"LinearDecay: steps must be a positive int, got {describe(steps)}")
         self.steps = steps
 
     def __call__(self, step: int) -> float:
@@ -117,7 +111,7 @@ class Optimizer:
             params = params.parameters()
         if isinstance(params, Value) or not isinstance(params, Iterable):
             raise TypeError(
-                f"{name}: params must be a list of Values (model.parameters()), got {_describe(params)}"
+                f"{name}: params must be a list of Values (model.parameters()), got {describe(params)}"
             )
         self.params: list[Value] = list(params)
         if not self.params:
@@ -125,7 +119,7 @@ class Optimizer:
         seen: set[Value] = set()
         for position, parameter in enumerate(self.params):
             if not isinstance(parameter, Value):
-                raise TypeError(f"{name}: params[{position}] is {_describe(parameter)}; expected a Value")
+                raise TypeError(f"{name}: params[{position}] is {describe(parameter)}; expected a Value")
             if parameter in seen:
                 raise ValueError(
                     f"{name}: params[{position}] ({parameter.label or 'unlabelled'}) is listed twice"
@@ -247,8 +241,8 @@ class Adam(Optimizer):
         super().__init__(params, lr)
         self.decoupled_weight_decay = bool(decoupled_weight_decay)
         name = type(self).__name__
-        if not isinstance(betas, Sequence) or len(betas) != 2:
-            raise ValueError(f"{name}: betas must be a pair (beta1, beta2), got {_describe(betas)}")
+        if not is_sequence(betas) or len(betas) != 2:
+            raise ValueError(f"{name}: betas must be a pair (beta1, beta2), got {describe(betas)}")
         self.betas = (
             _check_number(betas[0], "beta1", name, 0.0, 1.0),
             _check_number(betas[1], "beta2", name, 0.0, 1.0),

@@ -187,7 +187,7 @@ def _make_progress(mode: str | bool | None, total: int, every: int | None, file:
     stream = sys.stderr if file is None else file
     if mode == "bar" or (mode == "auto" and _is_terminal(stream)):
         try:
-            from tqdm.auto import tqdm
+            from tqdm import tqdm  # the terminal bar (tqdm.auto would pick a notebook widget)
         except ImportError:
             pass  # the plain lines below say the same, only less prettily
         else:

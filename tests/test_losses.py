@@ -434,3 +434,12 @@ def test_hinge_is_zero_exactly_when_the_margin_is_met(score, label, margin):
         assert loss.data == 0.0 and leaf.grad == 0.0
     else:
         assert loss.data == pytest.approx(margin - label * score) and leaf.grad == -label
+
+
+def test_numpy_predictions_and_targets_are_accepted():
+    np = pytest.importorskip("numpy")
+    ours = losses.squared_error(np.array([[1.0, 2.0], [3.0, 4.0]]), np.array([[0.0, 0.0], [1.0, 1.0]]))
+    assert ours.data == pytest.approx((1 + 4 + 4 + 9) / 4)
+    assert losses.cross_entropy(np.array([1.0, 2.0]), 1).data == pytest.approx(math.log(1 + math.e) - 1.0)
+    batch = losses.cross_entropy(np.array([[1.0, 2.0], [2.0, 1.0]]), np.array([1, 0]))
+    assert batch.data == pytest.approx(math.log(1 + math.e) - 1.0)

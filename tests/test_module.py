@@ -508,3 +508,12 @@ def test_custom_module_checkpoints(tmp_path):
     other.load(tmp_path / "m.json")
     assert other.state_dict() == model.state_dict()
     assert json.loads((tmp_path / "m.json").read_text())["shape"] is None
+
+
+def test_numpy_rows_are_accepted_as_inputs():
+    np = pytest.importorskip("numpy")
+    model = nn.MLP(2, [3, 1], rng=0)
+    row = np.array([0.5, -1.25])
+    assert model(row).data == model([0.5, -1.25]).data
+    with pytest.raises(TypeError, match="expected a list of 2"):
+        model({0.5, 1.0})
