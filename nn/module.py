@@ -194,37 +194,48 @@ class Module:
         """``{name: value}`` for every parameter, in `named_parameters()` order."""
         return {name: parameter.data for name, parameter in self.named_parameters()}
 
-    def load_state_dict(self, state: Mapping[str, object]) -> None:
-        """Set every parameter from `state` (as made by `state_dict()`).
+    def load_state_dict(
+        self, state: Mapping[str, object], strict: bool = True
+    ) -> tuple[list[str], list[str]]:
+        """Set the parameters from `state` (as made by `state_dict()`); returns the names
+        ``(missing, unexpected)`` (both empty when `strict`).
 
-        Everything is checked before anything changes: a missing or extra name, a value that is not
-        a single finite number raises `ValueError` naming the problem, and the weights stay as they were.
+        Everything is checked before anything changes: a value that is not a single finite number,
+        or (when `strict`, the default) a missing or unexpected name, raises `ValueError` naming
+        the problem, and the weights stay as they were. ``strict=False`` loads the names that match.
         """
-        values = self._validated_values(state, "load_state_dict")
-        for (_, parameter), value in zip(self.named_parameters(), values):
+        updates, missing, unexpected = self._validated_updates(state, "load_state_dict", strict)
+        for parameter, value in updates:
             parameter.data = value
+        return missing, unexpected
 
-    def _validated_values(self, state: object, caller: str) -> list[float]:
+    def _validated_updates(
+        self, state: object, caller: str, strict: bool = True
+    ) -> tuple[list[tuple[Value, float]], list[str], list[str]]:
         if not isinstance(state, Mapping):
             raise ValueError(
                 f"{caller}: expected a mapping of parameter names to numbers, got {describe(state)}"
             )
         named = self.named_parameters()
-        expected = [name for name, _ in named]
-        missing = [name for name in expected if name not in state]
-        expected_set = set(expected)
-        extra = [name for name in state if name not in expected_set]
-        if missing or extra:
+        missing = [name for name, _ in named if name not in state]
+        expected = {name for name, _ in named}
+        unexpected = [name for name in state if name not in expected]
+        if strict and (missing or unexpected):
             problems = []
             if missing:
                 problems.append(f"missing {len(missing)} parameter(s): {_name_list(missing)}")
-            if extra:
-                problems.append(f"unexpected {len(extra)} parameter(s): {_name_list(extra)}")
+            if unexpected:
+                problems.append(f"unexpected {len(unexpected)} parameter(s): {_name_list(unexpected)}")
             raise ValueError(
                 f"{caller}: the parameters do not match this {type(self).__name__} "
                 f"({'; '.join(problems)}); nothing was changed"
             )
-        return [_finite_number(state[name], f"{caller}: parameter {name!r}") for name in expected]
+        updates = [
+            (parameter, _finite_number(state[name], f"{caller}: parameter {name!r}"))
+            for name, parameter in named
+            if name in state
+        ]
+        return updates, missing, unexpected
 
     # ---- JSON checkpoints ---------------------------------------------------------------------
 
@@ -275,8 +286,8 @@ class Module:
             )
         if "parameters" not in checkpoint:
             raise ValueError(f'{where}: the checkpoint has no "parameters"')
-        values = self._validated_values(checkpoint["parameters"], where)
-        for (_, parameter), value in zip(self.named_parameters(), values):
+        updates, _, _ = self._validated_updates(checkpoint["parameters"], where)
+        for parameter, value in updates:
             parameter.data = value
         return self
 

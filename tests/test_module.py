@@ -517,3 +517,21 @@ def test_numpy_rows_are_accepted_as_inputs():
     assert model(row).data == model([0.5, -1.25]).data
     with pytest.raises(TypeError, match="expected a list of 2"):
         model({0.5, 1.0})
+
+
+def test_load_state_dict_non_strict_loads_what_matches_and_reports_the_rest():
+    model = nn.MLP(2, [3, 1], rng=0)
+    state = model.state_dict()
+    del state["layers.1.neurons.0.b"]
+    state["extra.w"] = 1.0
+    state["layers.0.neurons.0.w.0"] = 42.0
+    missing, unexpected = model.load_state_dict(state, strict=False)
+    assert (missing, unexpected) == (["layers.1.neurons.0.b"], ["extra.w"])
+    assert model.layers[0].neurons[0].w[0].data == 42.0
+    assert model.load_state_dict(model.state_dict()) == ([], [])
+    before = model.state_dict()
+    state["layers.0.neurons.0.w.0"] = 7.0
+    state["layers.0.neurons.0.w.1"] = "bad"
+    with pytest.raises(ValueError, match=r"'layers\.0\.neurons\.0\.w\.1': expected a number"):
+        model.load_state_dict(state, strict=False)
+    assert model.state_dict() == before
