@@ -91,6 +91,9 @@
     text(update, "span", step.before);
     text(update, "span", " → ");
     text(update, "b", step.after);
+    if (step.index === last && last > 0) {
+      text(update, "span", "   done: every grad is now what backward() leaves", "muted");
+    }
   }
 
   function show(k) {

@@ -63,7 +63,7 @@ def browser(tmp_path_factory):
         from playwright.sync_api import sync_playwright
     except ImportError:
         unavailable("playwright is not installed (pip install '.[browser]')")
-    if not os.access(CHROMIUM, os.X_OK):
+    if not (os.path.isfile(CHROMIUM) and os.access(CHROMIUM, os.X_OK)):
         unavailable(f"no Chromium at {CHROMIUM} (apt-get install chromium)")
     profile = tmp_path_factory.mktemp("chromium-profile")
     with sync_playwright() as playwright:

@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from autograd import OPS, ChainRuleStep, Value, chain_rule_steps, dot, topological_order, vsum
-from autograd.steps import describe_node
+from autograd.steps import describe_node, grads_before, node_names
 
 # ---------------------------------------------------------------------------------------------------
 # Random straight-line programs with reuse: a recipe is replayed to build identical fresh graphs.
@@ -297,3 +297,29 @@ def test_describe_node_names_nodes_by_label_number_or_formula():
     for _ in range(10_000):
         deep = -deep
     assert describe_node(deep) is None  # bounded work, no recursion error
+
+
+def test_node_names_fall_back_to_op_and_value():
+    _, (x1w1, _, n), o = lecture_neuron()
+    order = topological_order(o)
+    names = node_names(order, lambda x: f"{x:.2f}", max_length=10)
+    assert names[order.index(x1w1)] == "x1*w1"
+    assert names[order.index(n)] == "add = 0.88"  # its formula is longer than 10 characters
+    assert names[-1] == "tanh = 0.71"
+
+
+def test_grads_before_recovers_the_state_before_the_pass():
+    (x1, *_), _, o = lecture_neuron()
+    x1.grad = 0.25  # leaves accumulate onto what they hold
+    order = topological_order(o)
+    for node in order:
+        if node.children:
+            node.grad = 9.0  # stale interior grads are reset by the pass
+    steps = run_steps(o, include_seed=True)
+    before = grads_before(order, steps)
+    assert before[order.index(x1)] == 0.25
+    assert all(before[i] == 0.0 for i, node in enumerate(order) if node.children)
+    # replaying the records from there gives the final grads
+    for step in steps:
+        before[step.child_number] = step.child_grad_after
+    assert before == [node.grad for node in order]
