@@ -70,7 +70,7 @@ def _check_count(value: object, what: str, caller: str) -> int:
 
 
 def _check_activation(activation: object, caller: str) -> str:
-    if activation not in ACTIVATIONS:
+    if not isinstance(activation, str) or activation not in ACTIVATIONS:
         raise ValueError(f"{caller}: unknown activation {activation!r}; choose one of {sorted(ACTIVATIONS)}")
     return activation  # type: ignore[return-value]
 
@@ -112,7 +112,7 @@ def _initial_weight(init: str, fan_in: int, fan_out: int, rng: RandomSource) -> 
 
 
 def _check_init(init: object, caller: str) -> str:
-    if init not in INITS:
+    if not isinstance(init, str) or init not in INITS:
         raise ValueError(
             f"{caller}: unknown init {init!r}; choose one of {list(INITS)} "
             "(for exact weights use MLP.from_weights or load_state_dict)"

@@ -162,6 +162,10 @@ def test_bad_constructor_arguments():
         nn.MLP(2, [1], activation="softmax")
     with pytest.raises(ValueError, match="unknown init 'glorot'"):
         nn.MLP(2, [1], init="glorot")
+    with pytest.raises(ValueError, match="unknown init"):
+        nn.MLP(2, [1], init=[[0.1, 0.2]])  # explicit weights go through MLP.from_weights
+    with pytest.raises(ValueError, match="unknown activation"):
+        nn.Neuron(2, activation=["relu"])
     with pytest.raises(ValueError, match="bias must be a bool or a list of 2 bools"):
         nn.MLP(2, [3, 1], bias=[True])
     with pytest.raises(TypeError, match="rng must be an int seed"):
