@@ -656,3 +656,14 @@ def test_wrt_limits_the_gradients_to_some_inputs():
     assert set(batch.grads) == {"w", "b"}
     with pytest.raises(ValueError, match=r"wrt\[0\]"):
         compile_graph(nielsen_cost, nielsen_inputs(), wrt=[Value(1.0)])
+
+
+def test_batched_gradient_that_no_example_touches_adds_up_over_the_batch():
+    np = pytest.importorskip("numpy")
+    compiled = compile_graph(lambda w, x: w * w + x * w, [Value(0.5, "w"), Value(1.0, "x")])
+    result = compiled.batched(0.5, np.array([1.0, 2.0, 3.0]))
+    assert result.grads["w"] == pytest.approx(3 * (2 * 0.5) + 6.0)
+    assert list(result.grads["x"]) == [0.5, 0.5, 0.5]
+    squares = compile_graph(lambda w, x: w * w, [Value(0.5, "w"), Value(1.0, "x")])
+    result = squares.batched(0.5, np.array([1.0, 2.0, 3.0]), reduction="mean")
+    assert (result.value, result.grads["w"], list(result.grads["x"])) == (0.25, 1.0, [0.0, 0.0, 0.0])
