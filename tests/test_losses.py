@@ -443,3 +443,36 @@ def test_numpy_predictions_and_targets_are_accepted():
     assert losses.cross_entropy(np.array([1.0, 2.0]), 1).data == pytest.approx(math.log(1 + math.e) - 1.0)
     batch = losses.cross_entropy(np.array([[1.0, 2.0], [2.0, 1.0]]), np.array([1, 0]))
     assert batch.data == pytest.approx(math.log(1 + math.e) - 1.0)
+
+
+# ---- Ng's ex4 gradient check, with his sin-initialised weights set exactly ----------------------
+
+
+def _ng_debug_matrix(rows, columns):
+    """Ng's debugInitializeWeights: sin(1..n)/10 laid out column-major (MATLAB order)."""
+    return [[math.sin(1 + r + c * rows) / 10 for c in range(columns)] for r in range(rows)]
+
+
+@pytest.mark.parametrize("lam", [0.0, 3.0])
+def test_ng_ex4_gradient_check_passes_his_criterion(lam):
+    n_in, n_hidden, n_labels, m = 3, 5, 3, 5
+    theta1 = _ng_debug_matrix(n_hidden, 1 + n_in)  # column 0 holds the biases
+    theta2 = _ng_debug_matrix(n_labels, 1 + n_hidden)
+    model = nn.MLP.from_weights(
+        [[row[1:] for row in theta1], [row[1:] for row in theta2]],
+        [[row[0] for row in theta1], [row[0] for row in theta2]],
+        activation="sigmoid",
+        output_activation="sigmoid",
+    )
+    assert model.layers[0].neurons[1].w[0].data == math.sin(1 + 1 + 1 * n_hidden) / 10
+    X = _ng_debug_matrix(m, n_in)
+    Y = nn.one_hot([(i + 1) % n_labels for i in range(m)], n_labels)  # y = 1 + mod(1:m, 3), 0-based
+
+    def cost(*_):
+        outputs = [model(x) for x in X]
+        return losses.binary_cross_entropy(outputs, Y, reduction="batchmean") + losses.l2_penalty(
+            model, lam / m
+        )
+
+    report = check_grads(cost, model.parameters(), eps=1e-4, raise_on_mismatch=False)
+    assert report.relative_difference < 1e-9, report  # Ng: "typically about 2e-11"
