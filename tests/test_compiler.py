@@ -667,3 +667,23 @@ def test_batched_gradient_that_no_example_touches_adds_up_over_the_batch():
     squares = compile_graph(lambda w, x: w * w, [Value(0.5, "w"), Value(1.0, "x")])
     result = squares.batched(0.5, np.array([1.0, 2.0, 3.0]), reduction="mean")
     assert (result.value, result.grads["w"], list(result.grads["x"])) == (0.25, 1.0, [0.0, 0.0, 0.0])
+
+
+# ---------------------------------------------------------------------------------------------------
+# The demo: demos/show_compiled_code.py
+# ---------------------------------------------------------------------------------------------------
+
+
+def test_demo_shows_the_deltas_and_reproduces_nielsen(tmp_path, capsys):
+    from demos import show_compiled_code as demo
+
+    assert demo.main(["--out", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "d_z = d_a * (a * (1.0 - a) if z >= 0.0 else" in out
+    assert "# = (a - y) * a * (1 - a)\n" in out
+    assert "# = (a - y) * a * (1 - a) * v1 * h1 * (1 - h1)\n" in out  # the hidden delta
+    assert out.count("bit for bit: True") == 2
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["nielsen_cost.py", "two_layer_cost.py"]
+    # Nielsen's quadratic-cost neuron from w = 0.6, b = 0.9 (reference-numbers.md)
+    outputs = [a for _, a in demo.train_nielsen_neuron()]
+    assert [round(a, 4) for a in outputs] == [0.8176, 0.387, 0.211, 0.1527, 0.1237, 0.1061, 0.094]
