@@ -96,9 +96,7 @@ def stepper_html(
     )
 
 
-def _page_data(
-    order: list[Value], steps: list[ChainRuleStep], fmt: Callable[[float], str]
-) -> dict[str, Any]:
+def _page_data(order: list[Value], steps: list[ChainRuleStep], fmt: Callable[[float], str]) -> dict[str, Any]:
     names = node_names(order, fmt, max_length=28)
     names[-1] = "output" if not order[-1].label else names[-1]
     return {
