@@ -108,7 +108,10 @@ def test_keyboard_interrupt_in_the_callback_keeps_that_step():
     assert w.data == _reference_after(3)
 
 
-@pytest.mark.skipif(sys.platform == "win32", reason="os.kill(SIGINT) to oneself is POSIX")
+@pytest.mark.skipif(
+    sys.platform == "win32" or signal.getsignal(signal.SIGINT) is not signal.default_int_handler,
+    reason="needs POSIX os.kill(SIGINT) to oneself and Python's own SIGINT handler",
+)
 def test_ctrl_c_finishes_the_current_step_then_stops():
     w, loss_fn, optimizer = _quadratic_problem()
     handler_before = signal.getsignal(signal.SIGINT)
@@ -124,7 +127,10 @@ def test_ctrl_c_finishes_the_current_step_then_stops():
     assert signal.getsignal(signal.SIGINT) is handler_before
 
 
-@pytest.mark.skipif(sys.platform == "win32", reason="os.kill(SIGINT) to oneself is POSIX")
+@pytest.mark.skipif(
+    sys.platform == "win32" or signal.getsignal(signal.SIGINT) is not signal.default_int_handler,
+    reason="needs POSIX os.kill(SIGINT) to oneself and Python's own SIGINT handler",
+)
 def test_a_second_ctrl_c_stops_at_once():
     w, loss_fn, optimizer = _quadratic_problem()
 
