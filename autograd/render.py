@@ -1,0 +1,678 @@
+"""Drawing computation graphs: `draw(root)` gives a `Graph` you can view in Jupyter or save as SVG.
+
+Every value is a box showing its label, data and grad; every operation is a small oval with its
+symbol; arrows follow the data flow (operands -> op -> result). Colours say the role of each value::
+
+    input (blue)   parameter (amber)   constant (grey)   intermediate (white)   output (green)
+
+The DOT source is built with the ``graphviz`` package (it does the quoting) and rendered to SVG by
+the bundled Graphviz compiled to WebAssembly (see `autograd._graphviz_runner` for how the renderer
+is found). The DOT source is always available as ``graph.source``, even without any renderer.
+
+Stable ids, so that other tools (the browser stepper) can find things in the SVG. With ``i`` the
+position of a value in ``topological_order(root)``:
+
+* ``v{i}``: the value's box (node name and SVG ``id``);
+* ``op{i}``: the op that made value ``i`` (only for values with children);
+* ``e{i}_{k}``: the arrow from the ``k``-th child of value ``i`` into ``op{i}`` (``x*x`` has
+  ``e{i}_0`` and ``e{i}_1``);
+* ``o{i}``: the arrow from ``op{i}`` to ``v{i}``;
+* ``s{j}``: the ``j``-th summary box standing in for hidden values (see ``max_nodes``), and
+  ``h{j}_{i}`` the arrow from it into ``op{i}``.
+
+The grad field's text starts with ``grad `` and numbers are printed by `format_number`.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections import Counter, deque
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ._files import atomic_write
+from ._graphviz_runner import GraphvizNotFoundError, RenderError, get_renderer, render_dot
+from .engine import OPS, Value, topological_order
+
+__all__ = [
+    "DEFAULT_MAX_NODES",
+    "DEFAULT_NUMBER_FORMAT",
+    "ROLE_COLORS",
+    "Graph",
+    "GraphvizNotFoundError",
+    "RenderError",
+    "draw",
+    "format_number",
+]
+
+DEFAULT_NUMBER_FORMAT = "{:.4f}"
+# Up to this many values are drawn by default (each with its op: about twice as many boxes).
+# A one-sample 2-16-16-1 MLP (about 420 values) still fits; a whole training batch is summarised.
+DEFAULT_MAX_NODES = 500
+
+ROLE_COLORS: dict[str, str] = {
+    "input": "#cfe3ff",
+    "parameter": "#ffe08a",
+    "constant": "#e6e6e6",
+    "intermediate": "#ffffff",
+    "output": "#b7ebc0",
+}
+# With color_grads the fill shows the gradient, so the role moves to the border.
+_ROLE_BORDERS: dict[str, str] = {
+    "input": "#2f6fd0",
+    "parameter": "#c98a00",
+    "constant": "#8c8c8c",
+    "intermediate": "#444444",
+    "output": "#1f8a3a",
+}
+_POSITIVE_GRAD = (0x21, 0x66, 0xAC)  # blue
+_NEGATIVE_GRAD = (0xB2, 0x18, 0x2B)  # red
+_INK = "#333333"
+_OP_STYLE = {
+    "shape": "oval",
+    "fillcolor": "#f7f7f7",
+    "fontsize": "10",
+    "width": "0.3",
+    "height": "0.25",
+    "margin": "0.04,0.01",
+}
+_SUMMARY_STYLE = {
+    "shape": "box",
+    "style": "rounded,dashed,filled",
+    "fillcolor": "#f4f4f4",
+    "fontcolor": "#555555",
+}
+_CLUSTER_FILLS = ("#f2f5f9", "#fcf8ee")  # outer clusters (layers), inner ones (neurons)
+_FONT = "Courier"
+_RANKDIRS = ("LR", "TB", "RL", "BT")
+
+
+# ---------------------------------------------------------------------------------------------------
+# Numbers
+# ---------------------------------------------------------------------------------------------------
+
+
+def format_number(x: float, number_format: str = DEFAULT_NUMBER_FORMAT) -> str:
+    """`x` as the graph shows it: ``number_format.format(x)``, with ``-0.0`` shown as ``0``.
+
+    The browser stepper uses this too, so its numbers match the drawn labels character for character.
+    """
+    x = float(x)
+    if x == 0.0:
+        x = 0.0  # -0.0 would print as "-0.0000" and look like a sign error
+    return number_format.format(x)
+
+
+def _check_number_format(number_format: object) -> str:
+    if not isinstance(number_format, str):
+        raise TypeError(f"draw: number_format must be a str such as '{{:.4f}}', got {number_format!r}")
+    try:
+        sample = number_format.format(-1.5)
+    except (ValueError, IndexError, KeyError) as error:
+        raise ValueError(
+            f"draw: number_format {number_format!r} cannot format a number ({error}); use e.g. '{{:.4f}}'"
+        ) from None
+    if sample == number_format:
+        raise ValueError(f"draw: number_format {number_format!r} has no '{{}}' field; use e.g. '{{:.4f}}'")
+    return number_format
+
+
+# ---------------------------------------------------------------------------------------------------
+# The Graph object
+# ---------------------------------------------------------------------------------------------------
+
+
+class Graph:
+    """A drawn computation graph: DOT source plus rendering, saving and Jupyter display.
+
+    The drawing is a snapshot: values changed after `draw` are not reflected. Rendering happens on
+    first use of `svg()` and is cached.
+    """
+
+    def __init__(self, source: str, *, drawn_values: int = 0, hidden_values: int = 0) -> None:
+        if not isinstance(source, str):
+            raise TypeError(f"Graph: source must be DOT text (str), got {type(source).__name__}")
+        self.source = source
+        self.drawn_values = drawn_values
+        self.hidden_values = hidden_values
+        self._svg: str | None = None
+
+    def __repr__(self) -> str:
+        hidden = f", {self.hidden_values} hidden" if self.hidden_values else ""
+        return f"<gradstep Graph: {self.drawn_values} values drawn{hidden}>"
+
+    def svg(self) -> str:
+        """The graph as SVG text (rendered once, then cached).
+
+        Raises `GraphvizNotFoundError` if no renderer is available and `RenderError` if Graphviz
+        fails; a failed render leaves the renderer ready for the next one.
+        """
+        if self._svg is None:
+            self._svg = render_dot(self.source, "svg").decode("utf-8")
+        return self._svg
+
+    def png(self) -> bytes:
+        """The graph as PNG bytes: from a native Graphviz if that is the renderer, else via cairosvg.
+
+        The bundled WebAssembly Graphviz has no PNG output; then the SVG is converted with
+        ``cairosvg`` if it is installed (``pip install cairosvg``), else `RenderError` says so.
+        """
+        renderer = get_renderer()
+        if renderer.supports("png"):
+            return renderer.render(self.source, "png")
+        try:
+            import cairosvg
+        except ImportError:
+            raise RenderError(
+                "PNG output needs a native Graphviz (set GRADSTEP_DOT or put dot on PATH) or cairosvg "
+                "(pip install cairosvg); save as .svg instead"
+            ) from None
+        return cairosvg.svg2png(bytestring=self.svg().encode("utf-8"), scale=2.0)
+
+    def save(self, path: str | os.PathLike[str]) -> Path:
+        """Write the graph to `path`, by extension: ``.svg``, ``.dot``/``.gv`` (the source) or ``.png``.
+
+        The file is written atomically (a temporary file, then a rename). Returns the path.
+        """
+        if not isinstance(path, (str, os.PathLike)):
+            raise TypeError(f"Graph.save: path must be a str or a path, got {type(path).__name__}")
+        target = Path(path)
+        suffix = target.suffix.lower()
+        if suffix == ".svg":
+            data: str | bytes = self.svg()
+        elif suffix in (".dot", ".gv"):
+            data = self.source
+        elif suffix == ".png":
+            data = self.png()
+        else:
+            raise ValueError(
+                f"Graph.save: cannot tell the format from {str(target)!r}; use .svg, .dot, .gv or .png"
+            )
+        return atomic_write(target, data)
+
+    # ---- Jupyter ------------------------------------------------------------------------------
+
+    def _repr_svg_(self) -> str | None:
+        try:
+            return self.svg()
+        except RenderError:
+            return None  # Jupyter then falls back to the text shown by _repr_mimebundle_
+
+    def _repr_mimebundle_(
+        self, include: Iterable[str] | None = None, exclude: Iterable[str] | None = None
+    ) -> dict[str, str]:
+        # Never let a renderer problem become a traceback in a notebook: show one line instead.
+        try:
+            bundle = {"image/svg+xml": self.svg(), "text/plain": repr(self)}
+        except RenderError as error:
+            bundle = {"text/plain": f"{self!r} could not be rendered: {error} (DOT source: graph.source)"}
+        if include is not None:
+            bundle = {key: value for key, value in bundle.items() if key in set(include)}
+        if exclude is not None:
+            bundle = {key: value for key, value in bundle.items() if key not in set(exclude)}
+        return bundle
+
+
+# ---------------------------------------------------------------------------------------------------
+# Parameters, roles and module names
+# ---------------------------------------------------------------------------------------------------
+
+
+def _parameter_names(parameters: object) -> dict[Value, str]:
+    """Each parameter Value -> its name (from `named_parameters()`, else its label)."""
+    if parameters is None:
+        return {}
+    named = getattr(parameters, "named_parameters", None)
+    if callable(named):
+        pairs = list(named())
+    elif isinstance(parameters, (Value, str, bytes, Mapping)) or not isinstance(parameters, Iterable):
+        raise TypeError(
+            "draw: parameters must be an iterable of Values or a module with named_parameters(), "
+            f"got {type(parameters).__name__}"
+        )
+    else:
+        pairs = [(getattr(value, "label", ""), value) for value in parameters]
+    names: dict[Value, str] = {}
+    for name, value in pairs:
+        if not isinstance(value, Value):
+            raise TypeError(f"draw: every parameter must be a Value, got {type(value).__name__} ({name!r})")
+        names[value] = str(name)
+    return names
+
+
+def _looks_like_module_name(label: str) -> bool:
+    """True for dotted parameter names such as ``layers.0.neurons.2.w.1`` (what nn gives parameters).
+
+    There must be a module part before the parameter's own name: ``x.0`` or ``w.1`` alone is not one.
+    """
+    parts = label.split(".")
+    if len(parts) < 2 or not all(part.isidentifier() or part.isdigit() for part in parts):
+        return False
+    return split_module_name(label)[0] != ""
+
+
+def split_module_name(name: str) -> tuple[str, str]:
+    """``"layers.0.neurons.2.w.1"`` -> ``("layers.0.neurons.2", "w.1")``: the module and the local name.
+
+    The local name is the last non-numeric part plus any list indices after it.
+    """
+    parts = name.split(".")
+    last_word = max((i for i, part in enumerate(parts) if not part.isdigit()), default=0)
+    return ".".join(parts[:last_word]), ".".join(parts[last_word:])
+
+
+def _cluster_paths(module: str) -> list[str]:
+    """The nested clusters a module sits in, outermost first.
+
+    A prefix is a cluster unless the next part is a list index (``layers`` in ``layers.0`` is only
+    the list that holds the layers): ``layers.0.neurons.2`` -> ``["layers.0", "layers.0.neurons.2"]``.
+    """
+    parts = module.split(".")
+    paths = []
+    for end in range(1, len(parts) + 1):
+        if end == len(parts) or not parts[end].isdigit():
+            paths.append(".".join(parts[:end]))
+    return paths
+
+
+def _role(value: Value, root: Value, parameter_names: Mapping[Value, str]) -> str:
+    if value is root:
+        return "output"
+    if value.op == "const":
+        return "constant"
+    if value.children:
+        return "intermediate"
+    if value in parameter_names:
+        return "parameter"
+    if not parameter_names and _looks_like_module_name(value.label):
+        return "parameter"
+    return "input"
+
+
+def _assign_modules(
+    order: list[Value], module_of_parameter: Mapping[Value, str]
+) -> tuple[dict[Value, str], dict[Value, str]]:
+    """Which module's cluster each value box and each op oval is drawn in (absent: outside).
+
+    A neuron's cluster holds its parameters, the ops that combine them (a `dot` node, or the
+    mul/add chain of a hand-built neuron) with their results, and the one unary op right after
+    (its activation). The activation's *result* sits just outside: the next layer's parameters are
+    drawn in the same column as their inputs, and Graphviz would stack the layers on top of each
+    other if two layers' clusters shared a column. Nothing further downstream is pulled in, so a
+    loss is never drawn inside the last neuron.
+    """
+    value_module: dict[Value, str] = {}
+    op_module: dict[Value, str] = {}
+    combines: set[Value] = set()  # parameters and the ops that combine one module's parameters
+    for node in order:
+        if not node.children:
+            module = module_of_parameter.get(node, "")
+            if module:
+                value_module[node] = module
+                combines.add(node)
+            continue
+        parameter_modules = {module_of_parameter[c] for c in node.children if c in module_of_parameter}
+        if parameter_modules:
+            # Rule 1: an op on parameters of exactly one module belongs to it.
+            if len(parameter_modules) == 1 and "" not in parameter_modules:
+                value_module[node] = op_module[node] = parameter_modules.pop()
+                combines.add(node)
+            continue
+        interior = [c for c in node.children if c.children]
+        if len(node.children) == 1 and interior and interior[0] in combines:
+            # Rule 3: one unary op straight after a module's combination (the activation).
+            op_module[node] = value_module[interior[0]]
+            continue
+        if len(interior) >= 2 and all(c in combines for c in interior):
+            # Rule 2: an op joining two or more combinations of the same module (add chains).
+            modules = {value_module[c] for c in interior}
+            if len(modules) == 1:
+                value_module[node] = op_module[node] = modules.pop()
+                combines.add(node)
+    return value_module, op_module
+
+
+# ---------------------------------------------------------------------------------------------------
+# Choosing what to draw when the graph is too big
+# ---------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Summary:
+    """A box standing in for a group of hidden values."""
+
+    number: int
+    hidden: list[Value] = field(default_factory=list)
+    feeds: list[Value] = field(default_factory=list)  # drawn values with inputs in this group
+
+
+def _nearest_to_root(root: Value, limit: int) -> list[Value]:
+    """The `limit` values closest to `root` (breadth first over children, in operand order)."""
+    kept = [root]
+    seen = {root}
+    queue = deque([root])
+    while queue and len(kept) < limit:
+        node = queue.popleft()
+        for child in node.children:
+            if child not in seen:
+                seen.add(child)
+                kept.append(child)
+                queue.append(child)
+                if len(kept) == limit:
+                    break
+    return kept
+
+
+def _summaries(kept: list[Value], drawn: set[Value]) -> list[_Summary]:
+    """Group the hidden values: each drawn value's hidden inputs (and everything below them that no
+    earlier group took) become one summary box."""
+    group_of: dict[Value, _Summary] = {}
+    summaries: list[_Summary] = []
+    for node in kept:
+        mine: _Summary | None = None
+        for child in node.children:
+            if child in drawn:
+                continue
+            if child not in group_of:
+                if mine is None:
+                    mine = _Summary(number=len(summaries))
+                    summaries.append(mine)
+                stack = [child]
+                group_of[child] = mine
+                while stack:
+                    hidden = stack.pop()
+                    mine.hidden.append(hidden)
+                    for grandchild in hidden.children:
+                        if grandchild not in drawn and grandchild not in group_of:
+                            group_of[grandchild] = mine
+                            stack.append(grandchild)
+            group = group_of[child]
+            if not group.feeds or group.feeds[-1] is not node:
+                group.feeds.append(node)
+    return summaries
+
+
+def _kind(value: Value, parameter_names: Mapping[Value, str]) -> str:
+    if value.children:
+        return value.op
+    if value.op == "const":
+        return "const"
+    if value in parameter_names or (not parameter_names and _looks_like_module_name(value.label)):
+        return "param"
+    return "input"
+
+
+def _summary_text(summary: _Summary, parameter_names: Mapping[Value, str]) -> str:
+    counts = Counter(_kind(value, parameter_names) for value in summary.hidden)
+    ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+    shown = ", ".join(f"{kind} ×{count:,}" for kind, count in ranked[:4])
+    more = ", …" if len(ranked) > 4 else ""
+    noun = "value" if len(summary.hidden) == 1 else "values"
+    return f"… {len(summary.hidden):,} {noun} hidden ({shown}{more})"
+
+
+# ---------------------------------------------------------------------------------------------------
+# Labels and colours
+# ---------------------------------------------------------------------------------------------------
+
+
+def _record_text(text: str) -> str:
+    """Escape text for one field of a Graphviz record label (so `|`, braces, `<>` show literally)."""
+    text = text.replace("\\", "\\\\").replace("\n", " ").replace("\r", " ")
+    for special in "{}|<>":
+        text = text.replace(special, "\\" + special)
+    return text
+
+
+def _op_text(value: Value) -> str:
+    spec = OPS.get(value.op)
+    if spec is None:
+        return value.op or "?"
+    if value.op == "pow" and value.constant is not None:
+        return f"**{value.constant:g}"
+    if value.op == "rpow" and value.constant is not None:
+        return f"{value.constant:g}**"
+    return spec.symbol
+
+
+def _grad_fill(grad: float, largest: float) -> str:
+    """White for 0, deeper blue for larger positive grads, deeper red for larger negative ones."""
+    if grad == 0.0 or largest == 0.0:
+        return "#ffffff"
+    strength = 1.0 if math.isinf(grad) else math.sqrt(min(abs(grad) / largest, 1.0))
+    strength *= 0.85  # keep the darkest fill light enough for black text
+    target = _POSITIVE_GRAD if grad > 0 else _NEGATIVE_GRAD
+    channels = (round(255 + (c - 255) * strength) for c in target)
+    return "#" + "".join(f"{c:02x}" for c in channels)
+
+
+# ---------------------------------------------------------------------------------------------------
+# draw()
+# ---------------------------------------------------------------------------------------------------
+
+
+def draw(
+    root: Value,
+    *,
+    rankdir: str = "LR",
+    show_grads: bool = True,
+    number_format: str = DEFAULT_NUMBER_FORMAT,
+    parameters: Any = None,
+    group_by_module: bool = True,
+    max_nodes: int | None = DEFAULT_MAX_NODES,
+    color_grads: bool = False,
+) -> Graph:
+    """Draw the computation graph that produced `root`.
+
+    Args:
+        root: the value to draw the graph of (usually a loss or an output, after ``backward()``).
+        rankdir: ``"LR"`` (left to right, default) or ``"TB"`` (top to bottom); also ``"RL"``, ``"BT"``.
+        show_grads: show each value's grad as well as its data.
+        number_format: how numbers are printed, e.g. ``"{:.4f}"`` (default) or ``"{:.3g}"``.
+        parameters: the trainable values, as an iterable of Values or a module with
+            ``named_parameters()`` (an ``nn.MLP``). They are coloured as parameters and named by
+            their dotted names. Without it, leaves whose label is a dotted module name (as ``nn``
+            sets them, e.g. ``layers.0.neurons.2.w.1``) count as parameters.
+        group_by_module: draw a cluster per module (per neuron, inside one per layer) from the
+            parameters' dotted names; has no effect when no name is dotted.
+        max_nodes: draw at most this many values (the ones closest to `root`); the rest are
+            replaced by summary boxes that say how many values of which kind they hide.
+            ``None`` draws everything.
+        color_grads: fill each box by its gradient (blue positive, red negative, deeper for larger
+            magnitudes); the role colour then moves to the border.
+
+    Returns:
+        A `Graph`: ``.source`` (DOT), ``.svg()``, ``.save(path)``, and inline display in Jupyter.
+    """
+    if not isinstance(root, Value):
+        raise TypeError(f"draw: root must be a Value, got {type(root).__name__}")
+    if rankdir not in _RANKDIRS:
+        raise ValueError(f"draw: rankdir must be one of {', '.join(_RANKDIRS)}, got {rankdir!r}")
+    if max_nodes is not None and (isinstance(max_nodes, bool) or not isinstance(max_nodes, int)):
+        raise TypeError(f"draw: max_nodes must be an int or None, got {max_nodes!r}")
+    if max_nodes is not None and max_nodes < 1:
+        raise ValueError(f"draw: max_nodes must be at least 1, got {max_nodes}")
+    number_format = _check_number_format(number_format)
+    parameter_names = _parameter_names(parameters)
+
+    order = topological_order(root)
+    position = {value: i for i, value in enumerate(order)}
+    if max_nodes is None or len(order) <= max_nodes:
+        drawn = set(order)
+        summaries: list[_Summary] = []
+    else:
+        drawn = set(_nearest_to_root(root, max_nodes))
+        summaries = _summaries([v for v in order if v in drawn][::-1], drawn)
+
+    # Dotted names give module clusters. Without explicit parameters, use dotted leaf labels.
+    names = dict(parameter_names)
+    if not names:
+        names = {v: v.label for v in order if not v.children and _looks_like_module_name(v.label)}
+    module_of_parameter = {v: split_module_name(name)[0] for v, name in names.items() if "." in name}
+    value_module, op_module = _assign_modules(order, module_of_parameter) if group_by_module else ({}, {})
+
+    largest_grad = max((abs(v.grad) for v in order if v in drawn and math.isfinite(v.grad)), default=0.0)
+    builder = _DotBuilder(rankdir=rankdir)
+    # Declare nodes and edges in operand order (x1 before x2, w.0 before w.1): Graphviz keeps
+    # declaration order where it can, so the picture reads top to bottom like the code.
+    layout_order = [v for v in _operand_order(root) if v in drawn]
+    for value in layout_order:
+        i = position[value]
+        role = _role(value, root, parameter_names)
+        fields = []
+        label = value.label
+        module = value_module.get(value, "")
+        if module and value in names:
+            label = split_module_name(names[value])[1]  # "w.1" inside the cluster "neurons.2"
+        elif value in names:
+            label = names[value]
+        if label:
+            fields.append(_record_text(label))
+        fields.append("data " + _record_text(format_number(value.data, number_format)))
+        if show_grads:
+            fields.append("grad " + _record_text(format_number(value.grad, number_format)))
+        # A module's parameters are many and sit in one column: one line each keeps the column short.
+        one_line = bool(module) and not value.children
+        attributes = {"id": f"v{i}", "label": builder.record(fields, one_line=one_line)}
+        if color_grads:
+            attributes["fillcolor"] = _grad_fill(value.grad, largest_grad)
+            attributes["color"] = _ROLE_BORDERS[role]
+            attributes["penwidth"] = "2"
+        else:
+            attributes["fillcolor"] = ROLE_COLORS[role]
+        builder.add_node(module, f"v{i}", attributes)
+        if value.children:
+            op_attributes = {"id": f"op{i}", "label": _op_text(value), **_OP_STYLE}
+            builder.add_node(op_module.get(value, ""), f"op{i}", op_attributes)
+
+    for summary in summaries:
+        name = f"s{summary.number}"
+        # Two lines: the count, then the kinds (backslash-n is Graphviz's centred line break).
+        text = _summary_text(summary, parameter_names).replace(" (", "\\n(", 1)
+        builder.add_node("", name, {"id": name, "label": text, **_SUMMARY_STYLE})
+
+    for value in layout_order:
+        if not value.children:
+            continue
+        i = position[value]
+        for k, child in enumerate(value.children):
+            if child in drawn:
+                builder.add_edge(f"v{position[child]}", f"op{i}", f"e{i}_{k}")
+        builder.add_edge(f"op{i}", f"v{i}", f"o{i}")
+    for summary in summaries:
+        for node in summary.feeds:
+            i = position[node]
+            builder.add_edge(f"s{summary.number}", f"op{i}", f"h{summary.number}_{i}", style="dashed")
+
+    hidden = len(order) - len(drawn)
+    return Graph(builder.source(), drawn_values=len(drawn), hidden_values=hidden)
+
+
+def _operand_order(root: Value) -> list[Value]:
+    """Children before parents, like `topological_order`, but visiting operands first to last."""
+    order: list[Value] = []
+    visited: set[Value] = set()
+    stack: list[tuple[Value, bool]] = [(root, False)]
+    while stack:
+        node, children_done = stack.pop()
+        if children_done:
+            order.append(node)
+        elif node not in visited:
+            visited.add(node)
+            stack.append((node, True))
+            stack.extend((child, False) for child in reversed(node.children) if child not in visited)
+    return order
+
+
+class _DotBuilder:
+    """Collects nodes per module cluster and edges, then writes the DOT with the graphviz package."""
+
+    def __init__(self, *, rankdir: str) -> None:
+        self.rankdir = rankdir
+        self.nodes: dict[str, list[tuple[str, dict[str, str]]]] = {}  # module path -> nodes, in order
+        self.edges: list[tuple[str, str, dict[str, str]]] = []
+
+    def record(self, fields: list[str], *, one_line: bool = False) -> str:
+        # Record fields stack across the rank direction; braces turn them along it. Fields are
+        # stacked (label over data over grad) in either direction, or laid out on one line.
+        joined = " | ".join(fields)
+        stacked_without_braces = self.rankdir in ("LR", "RL")
+        return joined if stacked_without_braces != one_line else "{" + joined + "}"
+
+    def add_node(self, module: str, name: str, attributes: dict[str, str]) -> None:
+        self.nodes.setdefault(module, []).append((name, attributes))
+
+    def add_edge(self, tail: str, head: str, edge_id: str, **attributes: str) -> None:
+        self.edges.append((tail, head, {"id": edge_id, **attributes}))
+
+    def source(self) -> str:
+        import graphviz  # the graphviz package quotes names and attributes correctly
+
+        graph = graphviz.Digraph(
+            name="gradstep",
+            graph_attr={
+                "rankdir": self.rankdir,
+                "nodesep": "0.18",
+                "ranksep": "0.3",
+                "fontname": _FONT,
+                "bgcolor": "white",
+                "pad": "0.15",
+                # Skip the final crossing-reduction pass inside clusters: it shuffles a neuron's
+                # parameters (w.2, w.1, w.0, b, w.3); without it they stay in operand order.
+                "remincross": "false",
+            },
+            node_attr={
+                "shape": "record",
+                "style": "filled",
+                "fontname": _FONT,
+                "fontsize": "11",
+                "color": _INK,
+                "fontcolor": "#111111",
+                "height": "0.3",
+                "margin": "0.06,0.03",
+            },
+            edge_attr={"color": "#555555", "arrowsize": "0.6", "penwidth": "0.9"},
+        )
+        # Clusters form a tree by dotted prefix: layers.0 holds layers.0.neurons.2.
+        tree: dict[str, list[str]] = {}
+        for module in self.nodes:
+            if not module:
+                continue
+            parent = ""
+            for path in _cluster_paths(module):
+                children = tree.setdefault(parent, [])
+                if path not in children:
+                    children.append(path)
+                parent = path
+
+        def emit(target: Any, module: str, depth: int) -> None:
+            nodes = self.nodes.get(module, [])
+            if module and self.rankdir in ("LR", "RL"):
+                # Left-to-right layouts list a cluster's column bottom-up in declaration order
+                # (measured); declaring it reversed shows w.0, w.1, ..., b from the top.
+                nodes = nodes[::-1]
+            for name, attributes in nodes:
+                target.node(name, **attributes)
+            for child in tree.get(module, []):
+                with target.subgraph(name=f"cluster_{child}") as cluster:
+                    relative = child[len(module) + 1 :] if module else child
+                    cluster.attr(
+                        id=f"cluster_{child}",
+                        label=relative,
+                        style="rounded,filled",
+                        color="#b9b9b9",
+                        fillcolor=_CLUSTER_FILLS[depth % len(_CLUSTER_FILLS)],
+                        fontname=_FONT,
+                        fontsize="10",
+                        fontcolor="#666666",
+                        labeljust="l",
+                    )
+                    emit(cluster, child, depth + 1)
+
+        emit(graph, "", 0)
+        for tail, head, attributes in self.edges:
+            graph.edge(tail, head, **attributes)
+        return graph.source
