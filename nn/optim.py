@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, ClassVar
 
 from autograd import Value
 
@@ -144,6 +145,46 @@ class Optimizer:
         for parameter in self.params:
             parameter.grad = 0.0
 
+    # Per-parameter buffers a subclass keeps between steps: attribute name -> may it be None?
+    _buffers: ClassVar[dict[str, bool]] = {}
+
+    def state_dict(self) -> dict[str, Any]:
+        """The optimiser's progress, to resume training: the step count and every per-parameter
+        buffer, as JSON-able plain data. Hyperparameters (lr, momentum, ...) come from the constructor.
+        """
+        state: dict[str, Any] = {"optimizer": type(self).__name__, "steps": self.steps}
+        for name in self._buffers:
+            buffer = getattr(self, name)
+            state[name] = None if buffer is None else list(buffer)
+        return state
+
+    def load_state_dict(self, state: Mapping[str, Any]) -> None:
+        """Restore what `state_dict()` returned; everything is checked before anything changes."""
+        caller = f"{type(self).__name__}.load_state_dict"
+        if not isinstance(state, Mapping) or state.get("optimizer") != type(self).__name__:
+            found = f"one of {state.get('optimizer')!r}" if isinstance(state, Mapping) else describe(state)
+            raise ValueError(f"{caller}: expected a state_dict() of {type(self).__name__}, got {found}")
+        steps = state.get("steps")
+        if isinstance(steps, bool) or not isinstance(steps, int) or steps < 0:
+            raise ValueError(f"{caller}: 'steps' must be an int >= 0, got {describe(steps)}")
+        restored: dict[str, list[float] | None] = {}
+        for name, optional in self._buffers.items():
+            buffer = state.get(name)
+            if buffer is None and optional:
+                restored[name] = None
+                continue
+            if not is_sequence(buffer) or len(buffer) != len(self.params):
+                raise ValueError(
+                    f"{caller}: {name!r} must be a list of {len(self.params)} numbers (one per parameter), "
+                    f"got {describe(buffer)}"
+                )
+            restored[name] = [
+                _check_number(x, f"{name}[{i}]", caller, -math.inf) for i, x in enumerate(buffer)
+            ]
+        self.steps = steps
+        for name, buffer in restored.items():
+            setattr(self, name, buffer)
+
     def step(self) -> None:
         """Update every parameter from its current grad, all or nothing."""
         new_data = self._new_data(self.current_lr)
@@ -174,6 +215,10 @@ class SGD(Optimizer):
     g = g + momentum · buf if nesterov else buf                               (if momentum)
     p = p - lr · g
     """
+
+    _buffers: ClassVar[dict[str, bool]] = {
+        "momentum_buffers": True
+    }  # None until the first step with momentum
 
     def __init__(
         self,
@@ -227,6 +272,8 @@ class Adam(Optimizer):
     m = m + (1 - β1)(g - m);  v = β2 v + (1 - β2) g²
     p = p - lr / (1 - β1ᵗ) · m / (sqrt(v) / sqrt(1 - β2ᵗ) + eps)
     """
+
+    _buffers: ClassVar[dict[str, bool]] = {"first_moments": False, "second_moments": False}
 
     def __init__(
         self,

@@ -3,6 +3,7 @@ learning-rate schedules; all-or-nothing steps; argument checks."""
 
 from __future__ import annotations
 
+import json
 import random
 
 import pytest
@@ -229,3 +230,65 @@ def test_adam_with_decoupled_weight_decay_is_pytorchs_option_of_the_same_name(to
         torch, torch.optim.Adam, data, grads, **options
     )
     assert _run_ours(Adam, data, grads, **options) == _run_ours(AdamW, data, grads, lr=0.01, weight_decay=0.1)
+
+
+# ---- resuming: optimiser state -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("optimizer_class", "options"),
+    [(SGD, {"lr": 0.1, "momentum": 0.9}), (Adam, {"lr": 0.01}), (AdamW, {"lr": 0.01})],
+)
+def test_state_dict_resumes_training_exactly(optimizer_class, options):
+    data, grads = _params_and_grads(seed=4, steps=5)
+    straight = _run_ours(optimizer_class, data, grads, **options)
+
+    params = [Value(x) for x in data]
+    first = optimizer_class(params, **options)
+    for step_grads in grads[:3]:
+        for p, g in zip(params, step_grads):
+            p.grad = g
+        first.step()
+    saved = json.loads(json.dumps(first.state_dict()))  # survives a JSON round trip
+    resumed = optimizer_class(params, **options)
+    resumed.load_state_dict(saved)
+    assert resumed.steps == 3
+    for step_grads in grads[3:]:
+        for p, g in zip(params, step_grads):
+            p.grad = g
+        resumed.step()
+    assert [p.data for p in params] == straight
+
+
+def test_fresh_sgd_state_has_no_momentum_buffers_yet():
+    optimizer = SGD([Value(1.0)], lr=0.1, momentum=0.9)
+    assert optimizer.state_dict() == {"optimizer": "SGD", "steps": 0, "momentum_buffers": None}
+    optimizer.load_state_dict(optimizer.state_dict())
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (lambda s: s.update(optimizer="SGD"), r"expected a state_dict\(\) of Adam, got one of 'SGD'"),
+        (lambda s: s.update(steps=-1), "'steps' must be an int >= 0"),
+        (lambda s: s.update(first_moments=[0.0]), "'first_moments' must be a list of 2 numbers"),
+        (lambda s: s.update(second_moments=None), "'second_moments' must be a list of 2 numbers"),
+        (
+            lambda s: s.update(first_moments=[0.0, float("nan")]),
+            r"first_moments\[1\] must be a finite number",
+        ),
+    ],
+)
+def test_bad_optimizer_state_is_refused_and_changes_nothing(edit, message):
+    params = [Value(1.0), Value(2.0)]
+    optimizer = Adam(params, lr=0.1)
+    params[0].grad = params[1].grad = 1.0
+    optimizer.step()
+    before = optimizer.state_dict()
+    state = optimizer.state_dict()
+    edit(state)
+    with pytest.raises(ValueError, match=message):
+        optimizer.load_state_dict(state)
+    assert optimizer.state_dict() == before
+    with pytest.raises(ValueError, match=r"state_dict\(\) of Adam, got \[1, 2\] \(list\)"):
+        optimizer.load_state_dict([1, 2])
