@@ -85,6 +85,10 @@ class ExpressionError(ValueError):
     def column(self) -> int:
         return self.start + 1
 
+    def __reduce__(self) -> tuple[type, tuple[str, str, int, int]]:
+        # So the error survives pickling (multiprocessing, pytest-xdist) with all its fields.
+        return type(self), (self.message, self.formula, self.start, self.end)
+
     def one_line(self) -> str:
         """``message (at column N): excerpt``, on one line."""
         excerpt, _ = _caret_lines(self.formula, self.start, self.end)

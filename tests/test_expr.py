@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import pickle
 import sys
 
 import pytest
@@ -190,6 +191,18 @@ def test_math_errors_are_expression_errors_at_their_place(formula, message):
     error = fails(formula, x=1.0, y=2.0)
     assert message in error.message
     assert error.formula[error.start : error.end] == formula or error.start > 0
+
+
+def test_errors_survive_pickling():
+    error = fails("x + y", x=1.0)
+    copy = pickle.loads(pickle.dumps(error))
+    assert (copy.message, copy.formula, copy.start, copy.end, str(copy)) == (
+        error.message,
+        error.formula,
+        error.start,
+        error.end,
+        str(error),
+    )
 
 
 def test_long_formulas_show_a_window_around_the_problem():
