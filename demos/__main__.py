@@ -1,20 +1,80 @@
-"""`python -m demos` / `gradstep demo`: for now, the lecture neuron's gradients."""
+"""`gradstep demo` / `python -m demos`: run the flagship demo, one demo by name, or list them all.
+
+    gradstep demo                   trains two moons and writes its pictures, graph and stepper
+    gradstep demo --list            every demo with the question it answers and how long it takes
+    gradstep demo NAME [--out DIR]  one demo; pictures go to gradstep-output/NAME/ unless --out says
+"""
 
 from __future__ import annotations
 
-from autograd import Value
+import importlib
+import sys
+from collections.abc import Sequence
+from types import ModuleType
+
+# Demo name -> module in this package, in the order of the questions they answer.
+DEMOS: dict[str, str] = {
+    "half": "half_squared_error",
+    "weight-decay": "weight_decay",
+    "cross-entropy": "cross_entropy",
+    "deltas": "ng_vs_mitchell",
+    "single-weight": "single_weight",
+    "gradcheck": "gradient_check",
+    "moons": "two_moons",
+    "digits": "digits",
+}
+FLAGSHIP = "moons"
+
+USAGE = """\
+usage: gradstep demo [--out DIR]          run the flagship demo (two moons)
+       gradstep demo NAME [--out DIR]     run one demo (gradstep demo NAME --help for its options)
+       gradstep demo --list               list the demos and the questions they answer"""
 
 
-def main(argv: list[str] | None = None) -> int:
-    x1, x2 = Value(2.0, "x1"), Value(0.0, "x2")
-    w1, w2 = Value(-3.0, "w1"), Value(1.0, "w2")
-    b = Value(6.8813735870195432, "b")
-    o = (x1 * w1 + x2 * w2 + b).tanh()
-    o.backward()
-    print(f"o = tanh(x1*w1 + x2*w2 + b) = {o.data:.4f}")
-    for v in (x1, w1, x2, w2, b):
-        print(f"  d o / d {v.label} = {v.grad:+.4f}")
-    return 0
+def load(name: str) -> ModuleType:
+    """The module of the demo called `name` (ValueError naming the choices for an unknown name)."""
+    if name not in DEMOS:
+        raise ValueError(f"unknown demo {name!r}; choose one of: {', '.join(DEMOS)}")
+    return importlib.import_module(f"{__package__ or 'demos'}.{DEMOS[name]}")
+
+
+def listing() -> str:
+    """One line per demo: name, typical running time, question."""
+    lines = []
+    for name in DEMOS:
+        module = load(name)
+        flagship = " (the default)" if name == FLAGSHIP else ""
+        lines.append(f"  {name:<14}{module.RUNTIME:>7}   {module.QUESTION}{flagship}")
+    return "demos (name, time on a 2-core machine, question):\n" + "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of `gradstep demo` and `python -m demos`; returns the exit status."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    if args and args[0] in ("-h", "--help"):
+        print(USAGE)
+        print()
+        print(listing())
+        return 0
+    if args and args[0] in ("-l", "--list"):
+        print(listing())
+        return 0
+    name, rest = (args[0], args[1:]) if args and not args[0].startswith("-") else (FLAGSHIP, args)
+    try:
+        module = load(name)
+    except ValueError as error:
+        print(f"gradstep demo: {error}", file=sys.stderr)
+        print(USAGE, file=sys.stderr)
+        return 2
+    try:
+        return module.main(rest)
+    except ImportError as error:
+        # The demos' optional extras (matplotlib, scikit-learn): say what to install, no traceback.
+        print(f"gradstep demo {name}: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(f"gradstep demo {name}: interrupted", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":
