@@ -39,6 +39,7 @@ import keyword
 import math
 import operator
 import re
+import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -223,9 +224,12 @@ def _dot_terms(node: Value, caller: str) -> _DotTerms:
         candidates.append(
             _DotTerms(tuple(range(pairs)), tuple(range(pairs, 2 * pairs)), count - 1 if has_bias else None)
         )
-    if count and locals_[-1] is _DOT_BIAS_ONE:
-        candidates.append(_DotTerms(tuple(range(count - 1)), tuple(locals_[:-1]), count - 1))
-    candidates.append(_DotTerms(tuple(range(count)), tuple(locals_), None))
+    # Values times numbers: no local derivative may be the data of a child (that would be a partner).
+    child_data = {id(child.data) for child in children}
+    if not any(id(local) in child_data for local in locals_):
+        if count and locals_[-1] is _DOT_BIAS_ONE:
+            candidates.append(_DotTerms(tuple(range(count - 1)), tuple(locals_[:-1]), count - 1))
+        candidates.append(_DotTerms(tuple(range(count)), tuple(locals_), None))
     for terms in candidates:
         if _same_float(_dot_value(terms, children), node.data):
             return terms
@@ -437,9 +441,13 @@ def _rule_dot(node: Value, ops: list[str], out: str, d: _Dialect, graph: _Graph)
         return f"({parts[0]},)" if len(parts) == 1 else f"({', '.join(parts)})"
 
     weights, inputs = as_tuple(terms.weights), as_tuple(terms.inputs)
-    # Batched: one matrix-vector product instead of a NumPy call per term (not bit-exact; 1e-15).
-    value = f"_dot({weights}, {inputs})" if d.batched else f"_sum(_map(_mul, {weights}, {inputs}))"
-    if terms.bias is not None:
+    if d.batched:  # one matrix-vector product instead of a NumPy call per term (not bit-exact; 1e-15)
+        value = f"_dot({weights}, {inputs})"
+    elif _SUM_IS_SEQUENTIAL:  # written out by _generate as 0.0 + w0 * x0 + w1 * x1 ...
+        value = ""
+    else:
+        value = f"_sum(_map(_mul, {weights}, {inputs}))"
+    if terms.bias is not None and value:
         value += f" + {ops[terms.bias]}"
     locals_ = ["1.0"] * len(ops)  # the bias, if any
     for w, x in zip(terms.weights, terms.inputs):
@@ -448,6 +456,16 @@ def _rule_dot(node: Value, ops: list[str], out: str, d: _Dialect, graph: _Graph)
         if isinstance(x, int):
             locals_[x] = code(w)
     return [], value, locals_
+
+
+def _dot_products(terms: _DotTerms, operands: list[str]) -> list[str]:
+    """The terms of a dot written out: w0 * x0, w1 * x1, ..., then the bias."""
+
+    def code(item: int | float) -> str:
+        return operands[item] if isinstance(item, int) else _literal(item)
+
+    products = [f"{code(w)} * {code(x)}" for w, x in zip(terms.weights, terms.inputs)]
+    return products if terms.bias is None else [*products, operands[terms.bias]]
 
 
 def _simple(template: str, *local_templates: str) -> _Rule:
@@ -511,6 +529,12 @@ _FORWARD: dict[str, _Rule] = {
     "sum": lambda node, ops, out, d, graph: ([], "", ["1.0"] * len(ops)),  # written by _sum_lines
     "dot": _rule_dot,
 }
+
+# Up to Python 3.11, sum() adds floats one after the other from 0, like 0.0 + a + b + ..., so the
+# sum(map(mul, weights, inputs)) of `dot` can be written out as products added left to right, which
+# the interpreter runs faster and people read more easily. From 3.12 sum() compensates its rounding
+# errors, and the compiled code calls sum() just as the engine does.
+_SUM_IS_SEQUENTIAL = sys.version_info < (3, 12)
 
 _ATOM = re.compile(r"[A-Za-z_][A-Za-z_0-9]*|\(?-?[0-9.e+-]+\)?")
 
@@ -583,6 +607,8 @@ def _generate(graph: _Graph, function_name: str, dialect: _Dialect, comments: di
         body.extend(guards)
         if node.op == "sum":  # left to right from 0.0, as vsum adds; wrapped so long sums stay readable
             body.extend(_sum_lines(out, operands, "0.0"))
+        elif node.op == "dot" and not value:
+            body.extend(_sum_lines(out, _dot_products(graph.dots[node], operands), "0.0"))
         else:
             body.append(f"{out} = {value}")
         locals_of[node] = locals_

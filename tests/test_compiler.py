@@ -465,6 +465,9 @@ def test_dot_with_zero_weights_and_zero_data_is_not_mistaken_for_a_product_of_we
 def test_dot_mixing_numbers_and_values_on_one_side_is_an_error():
     with pytest.raises(TracingError, match="dot"):
         compile_graph(lambda w, x: dot([w, 2.0, w], [x, 3.0, 4.0]), [Value(0.5), Value(0.25)])
+    # A zero weight makes the value come out right by chance; the layout is still refused.
+    with pytest.raises(TracingError, match="dot"):
+        compile_graph(lambda w, v, h: dot([w, v], [h, 0.3]), [Value(0.0), Value(0.5), Value(2.0)])
 
 
 def test_output_that_is_an_input_or_a_constant():
@@ -687,3 +690,25 @@ def test_demo_shows_the_deltas_and_reproduces_nielsen(tmp_path, capsys):
     # Nielsen's quadratic-cost neuron from w = 0.6, b = 0.9 (reference-numbers.md)
     outputs = [a for _, a in demo.train_nielsen_neuron()]
     assert [round(a, 4) for a in outputs] == [0.8176, 0.387, 0.211, 0.1527, 0.1237, 0.1061, 0.094]
+
+
+@pytest.mark.parametrize("written_out", [True, False], ids=["products-written-out", "sum-map-mul"])
+def test_both_ways_of_writing_dot_are_bit_exact(monkeypatch, written_out):
+    import sys
+
+    if written_out and sys.version_info >= (3, 12):
+        pytest.skip("from Python 3.12 sum() compensates rounding, so dot stays sum(map(mul, ...))")
+    monkeypatch.setattr(autograd.compiler, "_SUM_IS_SEQUENTIAL", written_out)
+
+    def fn(w0: Value, w1: Value, w2: Value, x0: Value, x1: Value, x2: Value, b: Value) -> Value:
+        h = dot([w0, w1, w2], [x0, x1, x2], b).tanh()
+        return dot([w2, w1], [h, x0]) + dot([x0, x1, x2], [1e16, 1.0, -1e16]) + dot([0.3], [w1])
+
+    compiled = compile_graph(fn, [Value(0.1 * i - 0.2, f"v{i}") for i in range(7)])
+    if written_out:
+        assert " = 0.0 + v0 * v3 + v1 * v4 + v2 * v5 + v6\n" in compiled.source
+    else:
+        assert "_sum(_map(_mul, (v0, v1, v2), (v3, v4, v5))) + v6" in compiled.source
+    rng = random.Random(2)
+    for _ in range(20):
+        assert_matches_eager(compiled, fn, [rng.uniform(-3, 3) for _ in range(7)])
