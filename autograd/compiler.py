@@ -26,6 +26,10 @@ Comparisons (``<`` ``<=`` ``>`` ``>=``, so also ``max(values)``, ``sorted``) of 
 depends on the inputs are detected while tracing and raise `TracingError`. Reading ``.data`` or
 ``float(value)`` cannot be seen; pass ``check_inputs`` (a second set of input values) and
 `compile` traces again there and raises `TracingError` if the program or its results differ.
+Also refused, because tracing cannot see where the numbers went: plain numbers folded into a
+``vsum``, and a ``dot`` with numbers and Values mixed on one side (make each side all Values or all
+numbers). Leaf Values the output uses that are not among the inputs are an error unless
+``freeze_leaves=True`` bakes them in as constants.
 
 Batched mode (`CompiledFunction.batched`, needs NumPy: ``pip install gradstep[compile]``) evaluates
 a second, vectorised variant of the same code with one array entry per example, branches turned
