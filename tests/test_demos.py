@@ -14,6 +14,7 @@ import pytest
 from demos import __main__ as demos_main
 from demos import (
     cross_entropy,
+    digits,
     gradient_check,
     half_squared_error,
     ng_vs_mitchell,
@@ -398,3 +399,74 @@ def test_short_runs_of_the_other_figures_are_written(tmp_path):
     ]
     for path in paths:
         assert path.read_bytes().startswith(b"\x89PNG")
+
+
+# ---------------------------------------------------------------------------------------------------
+# 8. Handwritten digits (Rashid's recipe on scikit-learn's 8x8 digits)
+# ---------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def digits_data():
+    return digits.load_data()
+
+
+@pytest.fixture(scope="module")
+def softmax_digits(digits_data):
+    """The softmax variant's full default run (5 epochs of 1,348 images, about 10 s here)."""
+    return digits.train("softmax", data=digits_data, progress="none")
+
+
+def test_digits_split_and_scaling_follow_rashid(digits_data):
+    assert len(digits_data.train_images) == 1348 and len(digits_data.test_images) == 449
+    pixels = [p for image in digits_data.train_images for p in image]
+    assert min(pixels) == pytest.approx(0.01) and max(pixels) == pytest.approx(1.0)
+
+
+def test_rashid_net_has_his_architecture_and_his_update(digits_data):
+    model = digits.make_model("rashid", hidden=10)
+    assert model.sizes == [64, 10, 10]
+    assert all(neuron.b is None for layer in model.layers for neuron in layer.neurons)
+    image, label = digits_data.train_images[0], digits_data.train_labels[0]
+    hidden = model.layers[0](image)
+    outputs = model(image)
+    digits.example_loss("rashid", outputs, label).backward()
+    # Rashid's update for the output weights is lr·E·o(1 - o)·hᵀ with E = t - o: minus the gradient.
+    for k, neuron in enumerate(model.layers[1].neurons):
+        o = outputs[k].data
+        target = 0.99 if k == label else 0.01
+        for w, h in zip(neuron.w, hidden):
+            assert -w.grad == pytest.approx((target - o) * o * (1 - o) * h.data, abs=1e-12)
+
+
+def test_softmax_variant_reaches_95_percent_held_out(softmax_digits):
+    assert softmax_digits.epoch_accuracies[-1] >= 0.95
+    assert len(softmax_digits.epoch_seconds) == digits.DEFAULT_EPOCHS["softmax"]
+
+
+def test_rashid_recipe_learns_shortened(digits_data):
+    # Shortened: 2 of the demo's 20 epochs. The full run (`gradstep demo digits`) reaches 95.1%.
+    run = digits.train("rashid", epochs=2, data=digits_data, progress="none")
+    assert run.epoch_accuracies[0] < run.epoch_accuracies[1]
+    assert run.epoch_accuracies[1] > 0.45
+
+
+def test_confusion_matrix_counts_every_held_out_image(softmax_digits, digits_data):
+    counts = digits.confusion_matrix(softmax_digits.model, digits_data.test_images, digits_data.test_labels)
+    assert sum(map(sum, counts)) == len(digits_data.test_labels)
+    correct = sum(counts[k][k] for k in range(10))
+    assert correct / len(digits_data.test_labels) == pytest.approx(softmax_digits.epoch_accuracies[-1])
+
+
+def test_digits_pictures_are_written(softmax_digits, digits_data, tmp_path):
+    paths = [
+        digits.plot_confusion([softmax_digits], digits_data, tmp_path / "confusion.png"),
+        digits.plot_misclassified(softmax_digits, digits_data, tmp_path / "wrong.png"),
+    ]
+    for path in paths:
+        assert path.read_bytes().startswith(b"\x89PNG")
+
+
+def test_unknown_variant_is_a_clear_error():
+    with pytest.raises(ValueError, match="unknown variant 'relu'"):
+        digits.train("relu")
