@@ -89,6 +89,7 @@ def _compiled_step(loss_fn: LossFunction, optimizer: Optimizer) -> StepFunction:
     baked in as a constant. `loss_fn` is traced twice, so one whose graph or data change from call
     to call (a new mini-batch every step) raises `autograd.TracingError` instead of training wrongly.
     """
+    from autograd import TracingError
     from autograd import compile as compile_graph
 
     def traced_loss(*_: Value) -> Value:
@@ -101,9 +102,16 @@ def _compiled_step(loss_fn: LossFunction, optimizer: Optimizer) -> StepFunction:
         return loss
 
     params = optimizer.params
-    replay = compile_graph(
-        traced_loss, params, check_inputs=[p.data for p in params], freeze_leaves=True
-    ).function
+    try:
+        replay = compile_graph(
+            traced_loss, params, check_inputs=[p.data for p in params], freeze_leaves=True
+        ).function
+    except TracingError as error:
+        raise TracingError(
+            f"fit(compiled=True): {error} For a new example or mini-batch every step, compile the "
+            "per-example loss with the data as inputs: autograd.compile(loss, [*params, *data], "
+            "wrt=params), and call it in your own loop."
+        ) from None
 
     def step(loss_fn: LossFunction, optimizer: Optimizer) -> tuple[float, dict[str, float]]:
         loss, grads = replay(*[p.data for p in params])
