@@ -221,9 +221,13 @@ def _dot_terms(node: Value, caller: str) -> _DotTerms:
     # Value × Value pairs: an even number of children, or an odd one when a Value bias comes last.
     has_bias = count % 2 == 1
     pairs = count // 2
-    if pairs and all(
-        locals_[i] is children[pairs + i].data and locals_[pairs + i] is children[i].data
-        for i in range(pairs)
+    if (
+        pairs
+        and (not has_bias or locals_[-1] is _DOT_BIAS_ONE)
+        and all(
+            locals_[i] is children[pairs + i].data and locals_[pairs + i] is children[i].data
+            for i in range(pairs)
+        )
     ):
         candidates.append(
             _DotTerms(tuple(range(pairs)), tuple(range(pairs, 2 * pairs)), count - 1 if has_bias else None)
