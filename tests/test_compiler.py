@@ -746,3 +746,32 @@ def test_random_programs_batched_match_the_eager_loop(program, batch):
         for i, want in enumerate(grads):
             got = result.grads[f"x{i}"][k]
             assert got == pytest.approx(want, rel=1e-9, abs=1e-12) or (math.isinf(want) and got == want)
+
+
+def test_batched_mlp_mean_gradient_matches_the_eager_loop_to_1e_12():
+    np = pytest.importorskip("numpy")
+    model = nn.MLP(4, [5, 3], activation="sigmoid", output_activation="sigmoid", init="lecun", rng=4)
+    params = model.parameters()
+    xs = [Value(0.0, f"x{i}") for i in range(4)]
+    ts = [Value(0.0, f"t{k}") for k in range(3)]
+
+    def half_squared_error(outputs, targets) -> Value:
+        return vsum([(o - t) ** 2 for o, t in zip(outputs, targets)]) * 0.5
+
+    step = compile_graph(lambda *_: half_squared_error(model(xs), ts), [*params, *xs, *ts], wrt=params)
+    rng = random.Random(9)
+    images = [[rng.random() for _ in range(4)] for _ in range(32)]
+    targets = [[0.99 if k == rng.randrange(3) else 0.01 for k in range(3)] for _ in range(32)]
+    columns = [np.array(column) for column in zip(*images)] + [np.array(column) for column in zip(*targets)]
+    result = step.batched(*[p.data for p in params], *columns, reduction="mean")
+
+    for p in params:
+        p.grad = 0.0
+    total = 0.0
+    for image, target in zip(images, targets):
+        loss = half_squared_error(model(image), target)
+        loss.backward()  # the parameters accumulate the batch's sum
+        total += loss.data
+    assert result.value == pytest.approx(total / 32, rel=1e-12)
+    for p in params:
+        assert result.grads[p.label] == pytest.approx(p.grad / 32, rel=1e-12), p.label
