@@ -25,6 +25,7 @@ The grad field's text starts with ``grad `` and numbers are printed by `format_n
 
 from __future__ import annotations
 
+import itertools
 import math
 import os
 from collections import Counter, deque
@@ -443,7 +444,7 @@ def _grad_fill(grad: float, largest: float) -> str:
     if grad == 0.0 or largest == 0.0:
         return "#ffffff"
     strength = 1.0 if math.isinf(grad) else math.sqrt(min(abs(grad) / largest, 1.0))
-    strength *= 0.85  # keep the darkest fill light enough for black text
+    strength *= 0.6  # keep the deepest fill light enough for black text
     target = _POSITIVE_GRAD if grad > 0 else _NEGATIVE_GRAD
     channels = (round(255 + (c - 255) * strength) for c in target)
     return "#" + "".join(f"{c:02x}" for c in channels)
@@ -464,6 +465,7 @@ def draw(
     group_by_module: bool = True,
     max_nodes: int | None = DEFAULT_MAX_NODES,
     color_grads: bool = False,
+    legend: bool = False,
 ) -> Graph:
     """Draw the computation graph that produced `root`.
 
@@ -483,6 +485,7 @@ def draw(
             ``None`` draws everything.
         color_grads: fill each box by its gradient (blue positive, red negative, deeper for larger
             magnitudes); the role colour then moves to the border.
+        legend: add a small key saying what the colours mean (only the roles that occur).
 
     Returns:
         A `Graph`: ``.source`` (DOT), ``.svg()``, ``.save(path)``, and inline display in Jupyter.
@@ -514,6 +517,7 @@ def draw(
     module_of_parameter = {v: split_module_name(name)[0] for v, name in names.items() if "." in name}
     value_module, op_module = _assign_modules(order, module_of_parameter) if group_by_module else ({}, {})
 
+    roles_seen: list[str] = []
     largest_grad = max((abs(v.grad) for v in order if v in drawn and math.isfinite(v.grad)), default=0.0)
     builder = _DotBuilder(rankdir=rankdir)
     # Declare nodes and edges in operand order (x1 before x2, w.0 before w.1): Graphviz keeps
@@ -522,6 +526,8 @@ def draw(
     for value in layout_order:
         i = position[value]
         role = _role(value, root, parameter_names)
+        if role not in roles_seen:
+            roles_seen.append(role)
         fields = []
         label = value.label
         module = value_module.get(value, "")
@@ -539,8 +545,9 @@ def draw(
         attributes = {"id": f"v{i}", "label": builder.record(fields, one_line=one_line)}
         if color_grads:
             attributes["fillcolor"] = _grad_fill(value.grad, largest_grad)
-            attributes["color"] = _ROLE_BORDERS[role]
-            attributes["penwidth"] = "2"
+            if role != "intermediate":
+                attributes["color"] = _ROLE_BORDERS[role]
+                attributes["penwidth"] = "2.5"
         else:
             attributes["fillcolor"] = ROLE_COLORS[role]
         builder.add_node(module, f"v{i}", attributes)
@@ -566,6 +573,19 @@ def draw(
         for node in summary.feeds:
             i = position[node]
             builder.add_edge(f"s{summary.number}", f"op{i}", f"h{summary.number}_{i}", style="dashed")
+
+    if legend:
+        for role in sorted(roles_seen, key=list(ROLE_COLORS).index):
+            if color_grads and role == "intermediate":
+                style = {"fillcolor": "#ffffff"}
+            elif color_grads:
+                style = {"fillcolor": "#ffffff", "color": _ROLE_BORDERS[role], "penwidth": "2.5"}
+            else:
+                style = {"fillcolor": ROLE_COLORS[role]}
+            builder.add_legend_entry(role, style)
+        if color_grads:
+            builder.add_legend_entry("grad > 0", {"fillcolor": _grad_fill(1.0, 1.0)})
+            builder.add_legend_entry("grad < 0", {"fillcolor": _grad_fill(-1.0, 1.0)})
 
     hidden = len(order) - len(drawn)
     return Graph(builder.source(), drawn_values=len(drawn), hidden_values=hidden)
@@ -594,6 +614,7 @@ class _DotBuilder:
         self.rankdir = rankdir
         self.nodes: dict[str, list[tuple[str, dict[str, str]]]] = {}  # module path -> nodes, in order
         self.edges: list[tuple[str, str, dict[str, str]]] = []
+        self.legend: list[tuple[str, dict[str, str]]] = []
 
     def record(self, fields: list[str], *, one_line: bool = False) -> str:
         # Record fields stack across the rank direction; braces turn them along it. Fields are
@@ -607,6 +628,9 @@ class _DotBuilder:
 
     def add_edge(self, tail: str, head: str, edge_id: str, **attributes: str) -> None:
         self.edges.append((tail, head, {"id": edge_id, **attributes}))
+
+    def add_legend_entry(self, text: str, style: dict[str, str]) -> None:
+        self.legend.append((text, style))
 
     def source(self) -> str:
         import graphviz  # the graphviz package quotes names and attributes correctly
@@ -673,6 +697,18 @@ class _DotBuilder:
                     emit(cluster, child, depth + 1)
 
         emit(graph, "", 0)
+        if self.legend:
+            with graph.subgraph(name="cluster_legend") as key:
+                key.attr(id="legend", label="", style="rounded", color="#d0d0d0")
+                names = []
+                for text, style in self.legend:
+                    name = "legend_" + text.replace(" ", "").replace(">", "pos").replace("<", "neg")
+                    key.node(name, id=name, label=text, shape="box", fontsize="9", height="0.2", **style)
+                    names.append(name)
+                # A chain of invisible edges keeps the keys in order, one per rank: a row above a
+                # left-to-right drawing, a column beside a top-to-bottom one.
+                for tail, head in itertools.pairwise(names):
+                    key.edge(tail, head, style="invis")
         for tail, head, attributes in self.edges:
             graph.edge(tail, head, **attributes)
         return graph.source

@@ -267,7 +267,22 @@ def test_color_grads_fills_by_sign_and_size():
     assert red > blue  # grad -1: red
     assert fill(c) == "ffffff"  # grad 0: white
     assert int(fill(a)[:2], 16) < int(fill(out)[:2], 16)  # |4| is deeper than |1|
-    assert "penwidth=2" in dot_attributes(source, "v0")  # the role moved to the border
+    # The role moved to the border (intermediate values keep the plain one).
+    assert 'color="#2f6fd0"' in dot_attributes(source, f"v{order.index(a)}")  # input blue
+    hidden = next(v for v in order if v.children and v is not out)
+    assert "penwidth" not in dot_attributes(source, f"v{order.index(hidden)}")
+
+
+def test_legend_lists_the_roles_that_occur():
+    o, v = lecture_neuron()
+    assert "legend" not in draw(o).source
+    svg = parse_svg(draw(o, parameters=[v["w1"], v["w2"], v["b"]], legend=True).svg())
+    nodes = groups(svg, "node")
+    keys = [texts(node)[0] for name, node in nodes.items() if name.startswith("legend_")]
+    assert keys == ["input", "parameter", "intermediate", "output"]  # no constants in this graph
+    assert "legend" in groups(svg, "cluster")
+    coloured = draw(o, color_grads=True, legend=True).source
+    assert "legend_gradpos" in coloured and "legend_gradneg" in coloured
 
 
 def test_top_to_bottom_layout():
@@ -655,3 +670,21 @@ def test_bundled_renderer_refuses_formats_it_lacks_without_breaking():
     with pytest.raises(RenderError, match="cannot produce 'png'"):
         renderer.render("digraph { a }", "png")
     assert b"<svg" in renderer.render("digraph { a }", "svg")
+
+
+# ---------------------------------------------------------------------------------------------------
+# The README's pictures are reproducible from docs/make_graph_images.py
+# ---------------------------------------------------------------------------------------------------
+
+
+def test_docs_pictures_are_up_to_date():
+    if not isinstance(runner.get_renderer(), runner.WasmRenderer):
+        pytest.skip("the committed pictures were rendered by the bundled Graphviz")
+    sys.path.insert(0, str(REPO / "docs"))
+    try:
+        import make_graph_images
+    finally:
+        sys.path.remove(str(REPO / "docs"))
+    for name, make in make_graph_images.graphs().items():
+        committed = (REPO / "docs" / name).read_text(encoding="utf-8")
+        assert make().svg() == committed, f"docs/{name} is stale: run python docs/make_graph_images.py"
