@@ -22,6 +22,7 @@ DEMOS: dict[str, str] = {
     "gradcheck": "gradient_check",
     "moons": "two_moons",
     "digits": "digits",
+    "compiled": "show_compiled_code",  # the compile engineer's: the code backprop writes
 }
 FLAGSHIP = "moons"
 

@@ -29,7 +29,7 @@ from ._common import demo_arguments, output_folder, print_written, pyplot, save_
 
 NAME = "digits"
 QUESTION = "Can Rashid's 3-layer sigmoid net read handwritten digits? (sklearn 8x8 digits, ≥ 95% held out)"
-RUNTIME = "55 s"  # typical wall time on this project's 2-core machine
+RUNTIME = "50 s"  # typical wall time on this project's 2-core machine
 VARIANTS = ("rashid", "softmax")
 VARIANT_TEXT = {
     "rashid": "Rashid: sigmoid outputs, ½Σ(t - o)², targets 0.01/0.99",
