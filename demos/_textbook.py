@@ -71,3 +71,21 @@ def delta_sums(
                     for column, a in enumerate(activations[layer])
                 ]
     return totals
+
+
+def averaged_gradient(
+    thetas: Sequence[Matrix], examples: Sequence[Example], output_delta: OutputDelta, decay: float = 0.0
+) -> list[float]:
+    """The textbook's gradient D = Δ/m + decay·Θ, flat (layer by layer, row by row, bias first).
+
+    The bias column is not decayed. UFLDL's weight decay (λ/2)ΣW² has decay = λ; Ng's λ/(2m)ΣΘ²
+    has decay = λ/m.
+    """
+    m = len(examples)
+    deltas = delta_sums(thetas, examples, output_delta)
+    return [
+        total / m + (decay * theta[unit][column] if column > 0 else 0.0)
+        for theta, delta in zip(thetas, deltas)
+        for unit, row in enumerate(delta)
+        for column, total in enumerate(row)
+    ]

@@ -77,14 +77,8 @@ def run_check(lam: float = 0.0) -> GradCheckReport:
 def textbook_gradient(lam: float = 0.0) -> list[float]:
     """Ng's D = Δ/m + (λ/m)Θ (no decay on the bias column) from the hand-written delta recursion."""
     thetas, inputs, targets = check_problem()
-    m = len(inputs)
-    deltas = _textbook.delta_sums(thetas, list(zip(inputs, targets)), _textbook.log_loss_delta)
-    return [
-        total / m + (lam / m * theta[unit][column] if column > 0 else 0.0)
-        for theta, delta in zip(thetas, deltas)
-        for unit, row in enumerate(delta)
-        for column, total in enumerate(row)
-    ]
+    examples = list(zip(inputs, targets))
+    return _textbook.averaged_gradient(thetas, examples, _textbook.log_loss_delta, decay=lam / len(examples))
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -141,16 +141,17 @@ def plot_training(no_bias: Sequence[WeightStep], with_bias: Sequence[WeightStep]
     axes[0].legend(fontsize=9)
 
     steps = [s.step for s in no_bias]
+    bias_steps = [s.step for s in with_bias]
     axes[1].plot(steps, [s.w for s in no_bias], color="tab:blue", linewidth=2, label="w (no bias)")
     axes[1].plot(
-        [s.step for s in with_bias],
+        bias_steps,
         [s.w for s in with_bias],
         color="tab:orange",
         linewidth=2,
         label="w (with bias)",
     )
     axes[1].plot(
-        [s.step for s in with_bias],
+        bias_steps,
         [s.b for s in with_bias],
         color="tab:orange",
         linestyle="--",
@@ -163,7 +164,7 @@ def plot_training(no_bias: Sequence[WeightStep], with_bias: Sequence[WeightStep]
 
     axes[2].plot(steps, [s.error for s in no_bias], color="tab:blue", linewidth=2, label="ŷ = σ(w·x)")
     axes[2].plot(
-        [s.step for s in with_bias],
+        bias_steps,
         [s.error for s in with_bias],
         color="tab:orange",
         linewidth=2,

@@ -168,9 +168,10 @@ def plot_loss(history: nn.History, path: Path) -> Path:
 def example_loss(model: nn.MLP, x: Sequence[float], label: int) -> Value:
     """One training example's hinge loss relu(1 - y·score) as a fresh graph (not yet backpropagated)."""
     point = [Value(x[0], "x₁"), Value(x[1], "x₂")]
+    target = Value(float(label), "y")  # a labelled leaf, so the drawing and the stepper name it
     score = model(point)
     score.label = "score"
-    loss = (1.0 - label * score).relu()
+    loss = (1.0 - target * score).relu()
     loss.label = "loss"
     return loss
 

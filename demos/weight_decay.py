@@ -85,14 +85,7 @@ def gradient(thetas: Thetas, examples: Examples, lam: float = 0.0, average: bool
 
 def textbook_gradient(thetas: Thetas, examples: Examples, lam: float) -> list[float]:
     """UFLDL's ∇W J = (1/m)ΔW + λW, ∇b J = (1/m)Δb, with Δ from the hand-written delta recursion."""
-    m = len(examples)
-    deltas = _textbook.delta_sums(thetas, examples, _textbook.squared_error_delta)
-    return [
-        total / m + (lam * theta[unit][column] if column > 0 else 0.0)
-        for theta, delta in zip(thetas, deltas)
-        for unit, row in enumerate(delta)
-        for column, total in enumerate(row)
-    ]
+    return _textbook.averaged_gradient(thetas, examples, _textbook.squared_error_delta, decay=lam)
 
 
 def is_bias(thetas: Thetas) -> list[bool]:
