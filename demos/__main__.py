@@ -1,8 +1,8 @@
 """`gradstep demo` / `python -m demos`: run the flagship demo, one demo by name, or list them all.
 
-    gradstep demo                   trains two moons and writes its pictures, graph and stepper
-    gradstep demo --list            every demo with the question it answers and how long it takes
-    gradstep demo NAME [--out DIR]  one demo; pictures go to gradstep-output/NAME/ unless --out says
+gradstep demo                   trains two moons and writes its pictures, graph and stepper
+gradstep demo --list            every demo with the question it answers and how long it takes
+gradstep demo NAME [--out DIR]  one demo; pictures go to gradstep-output/NAME/ unless --out says
 """
 
 from __future__ import annotations
