@@ -121,7 +121,7 @@ def train(
     epochs = DEFAULT_EPOCHS[variant] if epochs is None else epochs
     if epochs < 1:
         raise ValueError(f"train: epochs must be >= 1, got {epochs}")
-    data = data or load_data()
+    data = load_data() if data is None else data
     model = make_model(variant, hidden, seed)
     optimizer = nn.SGD(model.parameters(), lr=LEARNING_RATE)
     order = list(range(len(data.train_images)))

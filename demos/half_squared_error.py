@@ -115,7 +115,7 @@ def train(
     learning_rate: float = 2.0,
 ) -> TrainingRun:
     """Full-batch gradient descent on XOR with the scheme's gradient, measured by ½Σ(t - o)²."""
-    current = [[list(row) for row in theta] for theta in (thetas or initial_weights())]
+    current = [[list(row) for row in theta] for theta in (initial_weights() if thetas is None else thetas)]
     errors, angles = [squared_error(current, examples)], []
     for _ in range(epochs):
         step = gradient(current, examples, scheme)

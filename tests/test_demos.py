@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from pathlib import Path
 
 import pytest
 
@@ -22,7 +23,7 @@ from demos import (
     two_moons,
     weight_decay,
 )
-from demos._common import angle_degrees
+from demos._common import angle_degrees, output_folder
 
 # ---------------------------------------------------------------------------------------------------
 # 3. Nielsen: cross-entropy vs the quadratic cost on one sigmoid neuron
@@ -480,3 +481,25 @@ def test_digits_pictures_are_written(softmax_digits, digits_data, tmp_path):
 def test_unknown_variant_is_a_clear_error():
     with pytest.raises(ValueError, match="unknown variant 'relu'"):
         digits.train("relu")
+
+
+# ---------------------------------------------------------------------------------------------------
+# Shared helpers
+# ---------------------------------------------------------------------------------------------------
+
+
+def test_output_folder_defaults_to_gradstep_output_and_refuses_a_file(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert output_folder("moons") == Path("gradstep-output/moons") and Path("gradstep-output/moons").is_dir()
+    assert output_folder("moons", tmp_path / "mine") == tmp_path / "mine"
+    (tmp_path / "a_file").write_text("x")
+    with pytest.raises(NotADirectoryError, match="a_file"):
+        output_folder("moons", tmp_path / "a_file")
+
+
+def test_angle_between_vectors():
+    assert angle_degrees([1.0, 0.0], [2.0, 0.0]) == 0.0
+    assert angle_degrees([1.0, 0.0], [0.0, 3.0]) == pytest.approx(90.0)
+    assert angle_degrees([1.0, 1.0], [-1.0, -1.0]) == pytest.approx(180.0)
+    with pytest.raises(ValueError, match="zero vector"):
+        angle_degrees([0.0, 0.0], [1.0, 0.0])
