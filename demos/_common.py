@@ -53,10 +53,16 @@ def pyplot() -> Any:
     return plt
 
 
-def save_figure(figure: Any, path: Path | str, dpi: int = 120) -> Path:
-    """Render `figure` to PNG in memory, write it atomically to `path`, close the figure."""
+def save_figure(
+    figure: Any, path: Path | str, title: str | None = None, title_size: int = 12, dpi: int = 120
+) -> Path:
+    """Give `figure` its overall title, lay it out, render it to PNG in memory, write it atomically
+    to `path` and close it."""
     buffer = io.BytesIO()
     try:
+        if title:
+            figure.suptitle(title, fontsize=title_size)
+        figure.tight_layout()
         figure.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight")
     finally:
         pyplot().close(figure)

@@ -121,13 +121,14 @@ def plot_runs(runs: dict[tuple[str, tuple[float, float]], list[NeuronStep]], pat
         ax.grid(alpha=0.3)
     handles, labels = axes[0].get_legend_handles_labels()
     figure.legend(handles, labels, loc="lower center", ncol=4, fontsize=10, bbox_to_anchor=(0.5, -0.06))
-    figure.suptitle(
-        "One sigmoid neuron, x = 1, y = 0, η = 0.15: the quadratic cost stalls when the neuron "
-        "starts saturated; cross-entropy does not",
-        fontsize=12,
+    return save_figure(
+        figure,
+        path,
+        title=(
+            "One sigmoid neuron, x = 1, y = 0, η = 0.15: the quadratic cost stalls when the neuron "
+            "starts saturated; cross-entropy does not"
+        ),
     )
-    figure.tight_layout()
-    return save_figure(figure, path)
 
 
 def format_table(runs: dict[tuple[str, tuple[float, float]], list[NeuronStep]]) -> str:

@@ -185,9 +185,12 @@ def plot_confusion(runs: Sequence[DigitsRun], data: DigitsData, path: Path) -> P
                 f"64-{run.hidden}-10, held-out accuracy {run.epoch_accuracies[-1]:.1%}"
             ),
         )
-    figure.suptitle(f"Confusion matrices on the {len(data.test_labels)} held-out digits", fontsize=13)
-    figure.tight_layout()
-    return save_figure(figure, path)
+    return save_figure(
+        figure,
+        path,
+        title=f"Confusion matrices on the {len(data.test_labels)} held-out digits",
+        title_size=13,
+    )
 
 
 def plot_misclassified(run: DigitsRun, data: DigitsData, path: Path, limit: int = 24) -> Path:
@@ -207,13 +210,15 @@ def plot_misclassified(run: DigitsRun, data: DigitsData, path: Path, limit: int 
     for ax, (image, label, guess) in zip(axes.flat, wrong):
         ax.imshow([image[row * 8 : row * 8 + 8] for row in range(8)], cmap="gray_r", vmin=0.0, vmax=1.0)
         ax.set_title(f"true {label}, said {guess}", fontsize=9, color="tab:red")
-    figure.suptitle(
-        f"Held-out digits misclassified by {VARIANT_TEXT[run.variant]}"
-        f" ({len(wrong)} of {len(all_wrong)} shown)",
-        fontsize=11,
+    return save_figure(
+        figure,
+        path,
+        title=(
+            f"Held-out digits misclassified by {VARIANT_TEXT[run.variant]}"
+            f" ({len(wrong)} of {len(all_wrong)} shown)"
+        ),
+        title_size=11,
     )
-    figure.tight_layout()
-    return save_figure(figure, path)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -156,12 +156,11 @@ def plot_runs(runs: Sequence[TrainingRun], path: Path) -> Path:
     for ax in axes:
         ax.grid(alpha=0.3)
         ax.legend(fontsize=9)
-    figure.suptitle(
-        "Dropping the constant 2 only rescales the gradient; dropping σ'(z) changes its direction",
-        fontsize=12,
+    return save_figure(
+        figure,
+        path,
+        title="Dropping the constant 2 only rescales the gradient; dropping σ'(z) changes its direction",
     )
-    figure.tight_layout()
-    return save_figure(figure, path)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

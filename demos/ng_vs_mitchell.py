@@ -170,7 +170,6 @@ def plot_trask(runs: dict[str, TraskRun], path: Path) -> Path:
     ax.set_xlim(left=0)
     ax.grid(alpha=0.3, which="both")
     ax.legend()
-    figure.tight_layout()
     return save_figure(figure, path)
 
 

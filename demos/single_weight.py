@@ -175,9 +175,7 @@ def plot_training(no_bias: Sequence[WeightStep], with_bias: Sequence[WeightStep]
     axes[2].legend(fontsize=9)
     for ax in axes:
         ax.grid(alpha=0.3)
-    figure.suptitle("The single-weight network learning the identity on x ∈ {0, 1}", fontsize=12)
-    figure.tight_layout()
-    return save_figure(figure, path)
+    return save_figure(figure, path, title="The single-weight network learning the identity on x ∈ {0, 1}")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -132,7 +132,6 @@ def plot_decision_boundary(model: nn.MLP, X: Sequence[Sequence[float]], y: Seque
         ylim=(y_low, y_high),
     )
     ax.legend(loc="upper right")
-    figure.tight_layout()
     return save_figure(figure, path)
 
 
@@ -161,7 +160,6 @@ def plot_loss(history: nn.History, path: Path) -> Path:
     accuracy_axis.set(ylabel="training accuracy (%)", ylim=(40, 102))
     lines = loss_axis.get_lines() + accuracy_axis.get_lines()
     loss_axis.legend(lines, [line.get_label() for line in lines], loc="center right")
-    figure.tight_layout()
     return save_figure(figure, path)
 
 

@@ -162,13 +162,14 @@ def plot_runs(runs: Sequence[DecayRun], path: Path) -> Path:
         ax.grid(alpha=0.3)
     axes[0].legend()
     axes[1].legend()
-    figure.suptitle(
-        "Weight decay on a 3-4-2 sigmoid net (8 examples, α = 2): each step multiplies W by (1 - αλ) "
-        "before the data pulls on it",
-        fontsize=12,
+    return save_figure(
+        figure,
+        path,
+        title=(
+            "Weight decay on a 3-4-2 sigmoid net (8 examples, α = 2): each step multiplies W by (1 - αλ) "
+            "before the data pulls on it"
+        ),
     )
-    figure.tight_layout()
-    return save_figure(figure, path)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
