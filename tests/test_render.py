@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import itertools
 import os
 import re
 import subprocess
 import sys
 import textwrap
+import types
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -38,17 +40,24 @@ REPO = Path(__file__).resolve().parent.parent
 # ---------------------------------------------------------------------------------------------------
 
 
+def _load_docs_script() -> types.ModuleType:
+    """docs/make_graph_images.py, the script that draws the README's pictures (not a package)."""
+    spec = importlib.util.spec_from_file_location("make_graph_images", REPO / "docs" / "make_graph_images.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+make_graph_images = _load_docs_script()
+
+
 def lecture_neuron() -> tuple[Value, dict[str, Value]]:
-    """Karpathy's lecture neuron, after backward: o = tanh(x1*w1 + x2*w2 + b) = 0.7071."""
-    x1, x2 = Value(2.0, "x1"), Value(0.0, "x2")
-    w1, w2 = Value(-3.0, "w1"), Value(1.0, "w2")
-    b = Value(6.8813735870195432, "b")
-    n = x1 * w1 + x2 * w2 + b
-    n.label = "n"
-    o = n.tanh()
-    o.label = "o"
-    o.backward()
-    return o, {"x1": x1, "x2": x2, "w1": w1, "w2": w2, "b": b, "n": n}
+    """The lecture neuron of the README's picture, after backward: o = tanh(x1*w1 + x2*w2 + b) = 0.7071.
+
+    Returns the output and every labelled value by label (x1, x2, w1, w2, b, n).
+    """
+    o, _ = make_graph_images.lecture_neuron()
+    return o, {value.label: value for value in topological_order(o) if value.label}
 
 
 def small_mlp(sizes=(2, 3, 2, 1)) -> tuple[Value, list[Value]]:
@@ -680,11 +689,6 @@ def test_bundled_renderer_refuses_formats_it_lacks_without_breaking():
 def test_docs_pictures_are_up_to_date():
     if not isinstance(runner.get_renderer(), runner.WasmRenderer):
         pytest.skip("the committed pictures were rendered by the bundled Graphviz")
-    sys.path.insert(0, str(REPO / "docs"))
-    try:
-        import make_graph_images
-    finally:
-        sys.path.remove(str(REPO / "docs"))
     for name, make in make_graph_images.graphs().items():
         committed = (REPO / "docs" / name).read_text(encoding="utf-8")
         assert make().svg() == committed, f"docs/{name} is stale: run python docs/make_graph_images.py"
