@@ -450,6 +450,14 @@ def _grad_fill(grad: float, largest: float) -> str:
     return "#" + "".join(f"{c:02x}" for c in channels)
 
 
+def _gradient_style(grad: float, largest: float, role: str) -> dict[str, str]:
+    """With color_grads: the fill shows the gradient, a thick border the role (not for intermediates)."""
+    style = {"fillcolor": _grad_fill(grad, largest)}
+    if role != "intermediate":
+        style.update(color=_ROLE_BORDERS[role], penwidth="2.5")
+    return style
+
+
 # ---------------------------------------------------------------------------------------------------
 # draw()
 # ---------------------------------------------------------------------------------------------------
@@ -482,7 +490,7 @@ def draw(
             parameters' dotted names; has no effect when no name is dotted.
         max_nodes: draw at most this many values (the ones closest to `root`); the rest are
             replaced by summary boxes that say how many values of which kind they hide.
-            ``None`` draws everything.
+            ``None`` draws everything (a 2,000-value graph takes seconds to lay out).
         color_grads: fill each box by its gradient (blue positive, red negative, deeper for larger
             magnitudes); the role colour then moves to the border.
         legend: add a small key saying what the colours mean (only the roles that occur).
@@ -528,15 +536,11 @@ def draw(
         role = _role(value, root, parameter_names)
         if role not in roles_seen:
             roles_seen.append(role)
-        fields = []
-        label = value.label
         module = value_module.get(value, "")
-        if module and value in names:
-            label = split_module_name(names[value])[1]  # "w.1" inside the cluster "neurons.2"
-        elif value in names:
-            label = names[value]
-        if label:
-            fields.append(_record_text(label))
+        label = value.label
+        if value in names:  # "w.1" inside the cluster "neurons.2", else the full dotted name
+            label = split_module_name(names[value])[1] if module else names[value]
+        fields = [_record_text(label)] if label else []
         fields.append("data " + _record_text(format_number(value.data, number_format)))
         if show_grads:
             fields.append("grad " + _record_text(format_number(value.grad, number_format)))
@@ -544,10 +548,7 @@ def draw(
         one_line = bool(module) and not value.children
         attributes = {"id": f"v{i}", "label": builder.record(fields, one_line=one_line)}
         if color_grads:
-            attributes["fillcolor"] = _grad_fill(value.grad, largest_grad)
-            if role != "intermediate":
-                attributes["color"] = _ROLE_BORDERS[role]
-                attributes["penwidth"] = "2.5"
+            attributes.update(_gradient_style(value.grad, largest_grad, role))
         else:
             attributes["fillcolor"] = ROLE_COLORS[role]
         builder.add_node(module, f"v{i}", attributes)
@@ -576,12 +577,7 @@ def draw(
 
     if legend:
         for role in sorted(roles_seen, key=list(ROLE_COLORS).index):
-            if color_grads and role == "intermediate":
-                style = {"fillcolor": "#ffffff"}
-            elif color_grads:
-                style = {"fillcolor": "#ffffff", "color": _ROLE_BORDERS[role], "penwidth": "2.5"}
-            else:
-                style = {"fillcolor": ROLE_COLORS[role]}
+            style = _gradient_style(0.0, 1.0, role) if color_grads else {"fillcolor": ROLE_COLORS[role]}
             builder.add_legend_entry(role, style)
         if color_grads:
             builder.add_legend_entry("grad > 0", {"fillcolor": _grad_fill(1.0, 1.0)})

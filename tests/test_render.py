@@ -692,3 +692,12 @@ def test_docs_pictures_are_up_to_date():
     for name, make in make_graph_images.graphs().items():
         committed = (REPO / "docs" / name).read_text(encoding="utf-8")
         assert make().svg() == committed, f"docs/{name} is stale: run python docs/make_graph_images.py"
+
+
+def test_bundled_renderer_works_without_wasmtimes_cache(monkeypatch):
+    monkeypatch.setenv("GRADSTEP_WASM_CACHE", "0")
+    renderer = runner.WasmRenderer()
+    try:
+        assert b"<svg" in renderer.render("digraph { a -> b }", "svg")
+    finally:
+        renderer.close()
