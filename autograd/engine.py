@@ -147,6 +147,13 @@ class Value:
     """
 
     __slots__ = ("data", "grad", "children", "local_grads", "op", "label", "constant")
+    data: float
+    grad: float
+    children: tuple[Value, ...]
+    local_grads: tuple[float, ...]
+    op: str
+    label: str
+    constant: float | None
 
     def __init__(
         self,
@@ -448,6 +455,10 @@ def dot(weights: Sequence[Operand], inputs: Sequence[Operand], bias: Operand | N
     """
     weights = tuple(weights)
     inputs = tuple(inputs)
+    children: tuple[Value, ...]
+    local_grads: tuple[float, ...]
+    weight_data: Sequence[float]
+    input_data: Sequence[float]
     n = len(weights)
     if n != len(inputs):
         raise ValueError(f"dot: weights and inputs differ in length ({n} != {len(inputs)})")
@@ -456,19 +467,19 @@ def dot(weights: Sequence[Operand], inputs: Sequence[Operand], bias: Operand | N
     weight_data = [w.data for w in weights if w.__class__ is Value]
     input_data = [x.data for x in inputs if x.__class__ is Value]
     if len(weight_data) == n and len(input_data) == n:
-        children = weights + inputs
+        children = weights + inputs  # type: ignore[assignment]  # all checked to be Values
         local_grads = (*input_data, *weight_data)
     elif len(weight_data) == n and not input_data and all([x.__class__ is float for x in inputs]):
-        input_data = inputs
-        children = weights
-        local_grads = inputs
+        input_data = inputs  # type: ignore[assignment]  # all checked to be floats
+        children = weights  # type: ignore[assignment]
+        local_grads = inputs  # type: ignore[assignment]
     else:
         weight_data = [_data_of(w, "dot") for w in weights]
         input_data = [_data_of(x, "dot") for x in inputs]
         weight_children = [(w, x) for w, x in zip(weights, input_data) if isinstance(w, Value)]
         input_children = [(x, w) for x, w in zip(inputs, weight_data) if isinstance(x, Value)]
         pairs = weight_children + input_children
-        children = tuple(child for child, _ in pairs)
+        children = tuple(child for child, _ in pairs)  # type: ignore[misc]
         local_grads = tuple(local for _, local in pairs)
     total = sum(map(_mul, weight_data, input_data))
     if bias is not None:
@@ -507,7 +518,7 @@ def topological_order(root: Value) -> list[Value]:
     # unvisited children above that. Popping the marker means those children are all ordered, so
     # the node under it is emitted. Leaves are emitted as soon as they are seen. (A marker rather
     # than (node, flag) tuples: a tuple per node kept the cyclic GC busy; measured 3-4x slower.)
-    stack: list[object] = [root]
+    stack: list = [root]  # Values and the _CHILDREN_DONE marker
     pop, push, emit, mark_visited = stack.pop, stack.append, order.append, visited.add
     while stack:
         node = pop()
