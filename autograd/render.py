@@ -159,7 +159,7 @@ class Graph:
         """The graph as PNG bytes: from a native Graphviz if that is the renderer, else via cairosvg.
 
         The bundled WebAssembly Graphviz has no PNG output; then the SVG is converted with
-        ``cairosvg`` if it is installed (``pip install cairosvg``), else `RenderError` says so.
+        ``cairosvg`` if it is installed (``pip install "gradstep[png]"``), else `RenderError` says so.
         """
         renderer = get_renderer()
         if renderer.supports("png"):
