@@ -169,7 +169,7 @@ class Graph:
         except ImportError:
             raise RenderError(
                 "PNG output needs a native Graphviz (set GRADSTEP_DOT or put dot on PATH) or cairosvg "
-                "(pip install "gradstep[png]"); save as .svg instead"
+                "(pip install 'gradstep[png]'); save as .svg instead"
             ) from None
         return cairosvg.svg2png(bytestring=self.svg().encode("utf-8"), scale=2.0)
 
