@@ -448,8 +448,10 @@ def test_every_value_is_drawn_or_counted_in_exactly_one_summary(program, limit):
     for i in drawn:
         value = order[i]
         for k, child in enumerate(value.children):
-            assert (f"[id=e{i}_{k}" in source) == (order.index(child) in drawn)
-        assert (f"[id=o{i}" in source) == bool(value.children)
+            has_edge = re.search(rf"\[id=e{i}_{k}[\] ]", source) is not None
+            assert has_edge == (order.index(child) in drawn)
+        # (the id must end there: "[id=o1" is also the start of "[id=o10")
+        assert (re.search(rf"\[id=o{i}[\] ]", source) is not None) == bool(value.children)
 
 
 # ---------------------------------------------------------------------------------------------------
