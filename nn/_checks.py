@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import math
+import numbers
 from collections.abc import Mapping, Set
 
 from autograd import Value
 from autograd.engine import _describe as describe  # "'abc' (str)": the engine's wording, reused
 
-__all__ = ["describe", "is_sequence"]
+__all__ = ["describe", "is_finite_real", "is_sequence"]
+
+
+def is_finite_real(value: object) -> bool:
+    """True for a finite real number (int, float, NumPy scalar...), False for bools and everything else."""
+    return isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def is_sequence(value: object) -> bool:

@@ -10,6 +10,7 @@ import math
 import numbers
 from collections.abc import Sequence
 
+from ._checks import is_finite_real
 from ._random import RngLike, make_rng
 
 __all__ = ["load_digits", "make_moons", "make_xor", "one_hot", "train_test_split", "xor_table"]
@@ -31,11 +32,7 @@ def _check_labels(labels: object, caller: str) -> tuple[int, int]:
 
 
 def _check_noise(noise: object, caller: str) -> float:
-    if (
-        isinstance(noise, bool)
-        or not isinstance(noise, numbers.Real)
-        or not (math.isfinite(noise) and noise >= 0)
-    ):
+    if not (is_finite_real(noise) and noise >= 0):  # type: ignore[operator]
         raise ValueError(f"{caller}: noise must be a finite number >= 0, got {noise!r}")
     return float(noise)
 

@@ -15,13 +15,12 @@ Reductions. The classic texts differ, so all three are here:
 
 from __future__ import annotations
 
-import math
 import numbers
 from collections.abc import Sequence
 
 from autograd import Value, dot, logsumexp, softplus, vsum
 
-from ._checks import describe, is_sequence
+from ._checks import describe, is_finite_real, is_sequence
 from .module import Module
 
 __all__ = [
@@ -47,13 +46,13 @@ REDUCTIONS = ("mean", "sum", "batchmean")
 def _prediction(value: object, where: str) -> Operand:
     if isinstance(value, Value):
         return value
-    if isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value):
+    if is_finite_real(value):
         return float(value)
     raise TypeError(f"{where}: expected a Value or a finite number, got {describe(value)}")
 
 
 def _target(value: object, where: str) -> float:
-    if isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value):
+    if is_finite_real(value):
         return float(value)
     raise TypeError(f"{where}: a target must be a finite number, got {describe(value)}")
 
@@ -111,7 +110,7 @@ def _check_reduction(reduction: object, caller: str) -> None:
 
 
 def _check_margin(margin: object, caller: str) -> float:
-    if isinstance(margin, bool) or not isinstance(margin, numbers.Real) or not math.isfinite(margin):
+    if not is_finite_real(margin):
         raise ValueError(f"{caller}: margin must be a finite number, got {describe(margin)}")
     return float(margin)
 
@@ -307,7 +306,7 @@ def l2_penalty(model: Module | Sequence[Value], lam: float, *, include_biases: b
     micrograd's demo adds ``1e-4 * Σ p²`` over every parameter: that is
     ``l2_penalty(model, 2e-4, include_biases=True)``. Ng's λ/(2m) Σ Θ² is ``l2_penalty(model, λ/m)``.
     """
-    if isinstance(lam, bool) or not isinstance(lam, numbers.Real) or not (math.isfinite(lam) and lam >= 0):
+    if not (is_finite_real(lam) and lam >= 0):  # type: ignore[operator]
         raise ValueError(f"l2_penalty: lam must be a finite number >= 0, got {describe(lam)}")
     if isinstance(model, Module):
         weights = [p for name, p in model.named_parameters() if include_biases or not _is_bias(name)]

@@ -14,13 +14,12 @@ finite (an exploding gradient) a `FloatingPointError` names it and nothing chang
 from __future__ import annotations
 
 import math
-import numbers
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, ClassVar
 
 from autograd import Value
 
-from ._checks import describe, is_sequence
+from ._checks import describe, is_finite_real, is_sequence
 from .module import Module
 
 __all__ = ["SGD", "Adam", "AdamW", "ExponentialDecay", "LinearDecay", "Optimizer", "Schedule"]
@@ -39,7 +38,7 @@ def _check_number(
     high_inclusive: bool = False,
 ) -> float:
     """A float in the interval [low, high) (bounds as given), else a ValueError naming `what`."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):
+    if not is_finite_real(value):
         raise ValueError(f"{caller}: {what} must be a finite number, got {describe(value)}")
     number = float(value)
     above_low = number >= low if low_inclusive else number > low
