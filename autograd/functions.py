@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from .engine import Operand, Value, _as_float, vsum
+from .engine import Operand, Value, _as_value, vsum
 
 __all__ = ["log_sigmoid", "log_softmax", "logsumexp", "softmax", "softplus", "vmax"]
 
 
 def _as_values(values: Iterable[Operand], caller: str) -> list[Value]:
-    items = [v if isinstance(v, Value) else Value(_as_float(v, caller), op="const") for v in values]
+    items = [_as_value(v, caller) for v in values]
     if not items:
         raise ValueError(f"{caller}: needs at least one value, got an empty sequence")
     return items
