@@ -36,12 +36,12 @@ _LAZY_EXPORTS: dict[str, str] = {
     # steps.py
     "chain_rule_steps": "steps",
     "ChainRuleStep": "steps",
-    # render.py
-    "draw": "render",
-    "GraphvizNotFoundError": "render",
-    "RenderError": "render",
-    # html.py
-    "write_stepper_html": "html",
+    # drawing/render.py
+    "draw": "drawing.render",
+    "GraphvizNotFoundError": "drawing.render",
+    "RenderError": "drawing.render",
+    # drawing/page.py
+    "write_stepper_html": "drawing.page",
     # expr.py
     "parse": "expr",
     "ExpressionError": "expr",

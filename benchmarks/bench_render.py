@@ -22,8 +22,8 @@ sys.path.insert(0, str(REPO))  # run from a checkout without installing
 import itertools  # noqa: E402
 
 from autograd import Value, dot, draw, topological_order, vsum  # noqa: E402
-from autograd._graphviz_runner import get_renderer  # noqa: E402
-from autograd.render import DEFAULT_MAX_NODES, Graph  # noqa: E402
+from autograd.drawing.graphviz import get_renderer  # noqa: E402
+from autograd.drawing.render import DEFAULT_MAX_NODES, Graph  # noqa: E402
 
 BIG_VALUES = 2_000
 

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from autograd._files import atomic_write
+from autograd.files import atomic_write
 
 DEFAULT_OUTPUT_ROOT = Path("gradstep-output")
 MISSING_EXTRA_HINT = "the demos need matplotlib: pip install 'gradstep[demos]'"

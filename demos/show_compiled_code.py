@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from autograd import CompiledFunction, Value, compile, dot
-from autograd._files import atomic_write
+from autograd.files import atomic_write
 
 from ._common import demo_arguments, output_folder
 

@@ -20,7 +20,7 @@ sys.path.insert(0, str(DOCS.parent))  # run from a checkout without installing
 
 import nn  # noqa: E402
 from autograd import Value, draw, vsum  # noqa: E402
-from autograd.render import Graph  # noqa: E402
+from autograd.drawing.render import Graph  # noqa: E402
 
 
 def lecture_neuron() -> tuple[Value, list[Value]]:

@@ -22,7 +22,7 @@ sys.path[:0] = [str(REPO), str(REPO / "tests")]
 from conftest import CHROMIUM, CHROMIUM_FLAGS  # noqa: E402  (one list of flags, shared with the tests)
 
 from autograd import parse, write_stepper_html  # noqa: E402
-from autograd._files import atomic_write  # noqa: E402
+from autograd.files import atomic_write  # noqa: E402
 
 FORMULA = "tanh(x1*w1 + x2*w2 + b)"
 VARIABLES = dict(x1=2.0, x2=0.0, w1=-3.0, w2=1.0, b=6.8813735870195432)

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from autograd import Value, dot
-from autograd._files import atomic_write
+from autograd.files import atomic_write
 
 from ._checks import describe, is_sequence
 from ._random import RandomSource, RngLike, make_rng

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from autograd import cli
+from gradstep import cli
 
 ROOT = Path(__file__).resolve().parent.parent
 NEURON = ["tanh(w1*x1 + w2*x2 + b)", "x1=2", "x2=0", "w1=-3", "w2=1", "b=6.8813735870195432"]
@@ -18,7 +18,7 @@ NEURON = ["tanh(w1*x1 + w2*x2 + b)", "x1=2", "x2=0", "w1=-3", "w2=1", "b=6.88137
 def gradstep(*args: str, keys: str | None = None, env: dict | None = None) -> subprocess.CompletedProcess:
     """Run ``python -m autograd.cli`` with `args`, typing `keys` on its stdin (a pipe)."""
     return subprocess.run(
-        [sys.executable, "-m", "autograd.cli", *args],
+        [sys.executable, "-m", "gradstep", *args],
         input=keys if keys is not None else "",
         capture_output=True,
         text=True,
@@ -181,7 +181,7 @@ def test_output_survives_a_terminal_that_cannot_show_unicode():
 
 def test_a_closed_pipe_stops_quietly():
     process = subprocess.Popen(
-        [sys.executable, "-m", "autograd.cli", "step", "+".join(["x"] * 300), "x=1", "--all"],
+        [sys.executable, "-m", "gradstep", "step", "+".join(["x"] * 300), "x=1", "--all"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         cwd=ROOT,

@@ -374,7 +374,7 @@ def test_unknown_demo_is_a_clear_error(capsys):
 
 
 def test_gradstep_cli_delegates_to_the_demos(capsys):
-    from autograd import cli
+    from gradstep import cli
 
     assert cli.main(["demo", "--list"]) == 0
     assert "gradcheck" in capsys.readouterr().out

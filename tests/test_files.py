@@ -1,4 +1,4 @@
-"""autograd/_files.py: atomic_write never leaves a half-written file or a stray temp file."""
+"""autograd/files.py: atomic_write never leaves a half-written file or a stray temp file."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import stat
 
 import pytest
 
-from autograd._files import atomic_write
+from autograd.files import atomic_write
 
 
 def test_writes_text_as_utf8_and_bytes_verbatim(tmp_path):

@@ -11,8 +11,8 @@ import pytest
 
 import nn
 from autograd import Value, chain_rule_steps, topological_order, write_stepper_html
-from autograd.html import stepper_html
-from autograd.render import format_number
+from autograd.drawing.page import stepper_html
+from autograd.drawing.render import format_number
 from autograd.steps import grads_before
 
 

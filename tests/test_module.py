@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-import autograd._files
+import autograd.files
 import nn
 from autograd import Value, topological_order
 from nn.module import CHECKPOINT_FORMAT, CHECKPOINT_VERSION, INITS
@@ -440,7 +440,7 @@ def test_interrupted_save_never_replaces_the_previous_good_file(tmp_path, monkey
     def crash(*args, **kwargs):
         raise KeyboardInterrupt("power cut while renaming")
 
-    monkeypatch.setattr(autograd._files.os, "replace", crash)
+    monkeypatch.setattr(autograd.files.os, "replace", crash)
     with pytest.raises(KeyboardInterrupt):
         changed.save(path)
     monkeypatch.undo()
@@ -457,7 +457,7 @@ def test_save_that_fails_midway_through_writing_keeps_the_old_file(tmp_path, mon
     def disk_full(fd):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(autograd._files.os, "fsync", disk_full)
+    monkeypatch.setattr(autograd.files.os, "fsync", disk_full)
     with pytest.raises(OSError, match="No space left"):
         nn.MLP(2, [3, 1], rng=1).save(path)
     assert path.read_bytes() == good_bytes

@@ -1,4 +1,4 @@
-"""Tests for autograd.render (drawing graphs) and autograd._graphviz_runner (finding a renderer)."""
+"""Tests for autograd.drawing.render (drawing graphs) and autograd.drawing.graphviz (finding a renderer)."""
 
 from __future__ import annotations
 
@@ -20,8 +20,8 @@ from hypothesis import strategies as st
 
 import autograd
 from autograd import Value, dot, draw, topological_order, vsum
-from autograd import _graphviz_runner as runner
-from autograd.render import (
+from autograd.drawing import graphviz as runner
+from autograd.drawing.render import (
     ROLE_COLORS,
     Graph,
     GraphvizNotFoundError,
@@ -431,8 +431,8 @@ def test_max_nodes_keeps_the_values_closest_to_the_root():
 
 def test_default_max_nodes_keeps_big_graphs_small():
     loss = batch_loss(25)
-    assert len(topological_order(loss)) > autograd.render.DEFAULT_MAX_NODES
-    assert draw(loss).drawn_values == autograd.render.DEFAULT_MAX_NODES
+    assert len(topological_order(loss)) > autograd.drawing.render.DEFAULT_MAX_NODES
+    assert draw(loss).drawn_values == autograd.drawing.render.DEFAULT_MAX_NODES
 
 
 @settings(max_examples=40)

@@ -6,7 +6,7 @@ symbol; arrows follow the data flow (operands -> op -> result). Colours say the 
     input (blue)   parameter (amber)   constant (grey)   intermediate (white)   output (green)
 
 The DOT source is built with the ``graphviz`` package (it does the quoting) and rendered to SVG by
-the bundled Graphviz compiled to WebAssembly (see `autograd._graphviz_runner` for how the renderer
+the bundled Graphviz compiled to WebAssembly (see `autograd.drawing.graphviz` for how the renderer
 is found). The DOT source is always available as ``graph.source``, even without any renderer.
 
 Stable ids, so that other tools (the browser stepper) can find things in the SVG. With ``i`` the
@@ -34,9 +34,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ._files import atomic_write
-from ._graphviz_runner import GraphvizNotFoundError, RenderError, get_renderer, render_dot
-from .engine import OPS, Value, topological_order
+from ..engine import OPS, Value, topological_order
+from ..files import atomic_write
+from .graphviz import GraphvizNotFoundError, RenderError, get_renderer, render_dot
 
 __all__ = [
     "DEFAULT_MAX_NODES",

@@ -19,10 +19,10 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from ._files import atomic_write
-from .engine import Value, topological_order
+from ..engine import Value, topological_order
+from ..files import atomic_write
+from ..steps import ChainRuleStep, chain_rule_steps, grads_before, node_names
 from .render import DEFAULT_NUMBER_FORMAT, draw, format_number
-from .steps import ChainRuleStep, chain_rule_steps, grads_before, node_names
 
 __all__ = ["stepper_html", "write_stepper_html"]
 
@@ -45,7 +45,7 @@ def write_stepper_html(
         path: the HTML file to write; its folder must exist.
         title: shown as the page's heading (for example the formula); a default otherwise.
         number_format: how numbers are shown, as in `autograd.draw` (default ``"{:.4f}"``); the
-            page's numbers are formatted in Python with `autograd.render.format_number`, so they
+            page's numbers are formatted in Python with `autograd.drawing.render.format_number`, so they
             match the drawing character for character.
         rankdir, parameters: passed to `autograd.draw` (layout direction; the trainable values,
             e.g. an ``nn.MLP``, to colour and name them).

@@ -22,9 +22,9 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import TextIO
 
-from .engine import Value, topological_order
-from .expr import ExpressionError, parse
-from .steps import ChainRuleStep, chain_rule_steps, grads_before, node_names
+from autograd.engine import Value, topological_order
+from autograd.expr import ExpressionError, parse
+from autograd.steps import ChainRuleStep, chain_rule_steps, grads_before, node_names
 
 __all__ = ["main"]
 
@@ -90,7 +90,7 @@ def build_graph(formula: str, assignments: Sequence[str]) -> tuple[Value, dict[s
 
 
 def _formatter(number_format: str) -> Callable[[float], str]:
-    from .render import _check_number_format, format_number
+    from autograd.drawing.render import _check_number_format, format_number
 
     try:
         _check_number_format(number_format)
@@ -232,7 +232,7 @@ def _read_key(out: TextIO, keys: TextIO) -> str:
 
 
 def run_draw(options: argparse.Namespace, out: TextIO) -> int:
-    from .render import RenderError, draw
+    from autograd.drawing.render import RenderError, draw
 
     root, _ = build_graph(options.formula, options.variables)
     _formatter(options.format)
@@ -251,8 +251,8 @@ def run_draw(options: argparse.Namespace, out: TextIO) -> int:
 
 
 def run_html(options: argparse.Namespace, out: TextIO) -> int:
-    from .html import write_stepper_html
-    from .render import RenderError
+    from autograd.drawing.page import write_stepper_html
+    from autograd.drawing.render import RenderError
 
     root, _ = build_graph(options.formula, options.variables)
     _formatter(options.format)
