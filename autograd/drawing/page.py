@@ -12,16 +12,15 @@ the one file, so it can be mailed, committed or opened offline.
 from __future__ import annotations
 
 import html
-import json
 import os
 from collections.abc import Callable
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from ..engine import Value, topological_order
 from ..files import atomic_write
 from ..steps import ChainRuleStep, chain_rule_steps, grads_before, node_names
+from .pages import asset, script_json
 from .render import DEFAULT_NUMBER_FORMAT, draw, format_number
 
 __all__ = ["stepper_html", "write_stepper_html"]
@@ -89,10 +88,10 @@ def stepper_html(
     return _PAGE.format(
         title=html.escape(title or _DEFAULT_TITLE),
         heading=html.escape(title or _DEFAULT_TITLE),
-        css=_asset("stepper.css"),
+        css=asset("stepper.css"),
         svg=_inline_svg(svg),
-        data=_script_json(data),
-        js=_asset("stepper.js"),
+        data=script_json(data),
+        js=asset("stepper.js"),
     )
 
 
@@ -124,22 +123,12 @@ def _page_data(order: list[Value], steps: list[ChainRuleStep], fmt: Callable[[fl
     }
 
 
-def _asset(name: str) -> str:
-    return resources.files(__package__).joinpath(name).read_text(encoding="utf-8")
-
-
 def _inline_svg(svg: str) -> str:
     """The <svg> element alone: HTML does not want the XML declaration, doctype or comments."""
     start = svg.find("<svg")
     if start < 0:
         raise ValueError("write_stepper_html: the renderer returned no <svg> element")
     return svg[start:].strip()
-
-
-def _script_json(data: Any) -> str:
-    """JSON that is safe inside a <script> element: no '<', '>' or '&' can end or open a tag."""
-    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
-    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
 _PAGE = """\
