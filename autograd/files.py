@@ -1,4 +1,5 @@
-"""Writing files atomically: a reader never sees a half-written SVG, HTML page, PNG or checkpoint.
+"""Writing files atomically (a reader never sees a half-written SVG, HTML page, PNG or checkpoint),
+and reading them with a size limit.
 
 `atomic_write` replaces a regular file in one step and respects what is already at the path:
 
@@ -10,6 +11,9 @@
   0666 minus the umask;
 - temp files are named ``.<name>.gradstep-tmp-<pid>-<random>`` in the same folder, and the ones a
   killed writer left behind are removed by the next write to the same path (see `STALE_AFTER_SECONDS`).
+
+`read_regular_file` is the matching reader for untrusted paths: it refuses the same non-files without
+blocking and reads no more than a limit, so ``/dev/zero`` or a huge file fails at once.
 """
 
 from __future__ import annotations
@@ -23,7 +27,14 @@ import stat
 import time
 from pathlib import Path
 
-__all__ = ["STALE_AFTER_SECONDS", "STALE_DEAD_WRITER_AFTER_SECONDS", "NotARegularFileError", "atomic_write"]
+__all__ = [
+    "STALE_AFTER_SECONDS",
+    "STALE_DEAD_WRITER_AFTER_SECONDS",
+    "FileTooLargeError",
+    "NotARegularFileError",
+    "atomic_write",
+    "read_regular_file",
+]
 
 # A temp file of ours is stale when nothing has written to it for this long, whoever made it...
 STALE_AFTER_SECONDS = 24 * 3600.0
@@ -39,7 +50,11 @@ _TEMP_TAIL = re.compile(r"([1-9][0-9]{0,9})-([0-9a-f]{16})")
 
 
 class NotARegularFileError(OSError):
-    """The path names something `atomic_write` must not replace: a directory, device, FIFO or socket."""
+    """The path names a directory, device, FIFO or socket where a regular file was expected."""
+
+
+class FileTooLargeError(ValueError):
+    """A file is larger than the reader's limit (`read_regular_file`)."""
 
 
 def _kind_of(mode: int) -> str | None:
@@ -57,6 +72,57 @@ def _kind_of(mode: int) -> str | None:
     if stat.S_ISSOCK(mode):
         return "a socket"
     return "not a regular file"
+
+
+def _refuse_unless_regular(info: os.stat_result, shown: str, what: str) -> None:
+    kind = _kind_of(info.st_mode)
+    if kind is not None:
+        raise NotARegularFileError(
+            errno.EISDIR if stat.S_ISDIR(info.st_mode) else errno.EINVAL,
+            f"{shown} is {kind}, not a regular file; {what}",
+            shown,
+        )
+
+
+def read_regular_file(path: str | os.PathLike[str], max_bytes: int) -> bytes:
+    """The bytes of the regular file at `path`, reading at most ``max_bytes + 1`` of them.
+
+    A directory, device (``/dev/zero``), FIFO or socket raises `NotARegularFileError` without
+    blocking and without reading; a file longer than `max_bytes` raises `FileTooLargeError`, found
+    from its size before reading or, for a file still growing, after ``max_bytes + 1`` bytes.
+    Symlinks are followed. A missing or unreadable file raises the usual `OSError`.
+    """
+    if isinstance(max_bytes, bool) or not isinstance(max_bytes, int) or max_bytes < 0:
+        raise ValueError(f"read_regular_file: max_bytes must be an int >= 0, got {max_bytes!r}")
+    shown = os.fspath(path)
+    shown = shown.decode(errors="replace") if isinstance(shown, bytes) else shown
+    what = "only regular files are read"
+    _refuse_unless_regular(os.stat(path), shown, what)  # before opening: opening a device can act
+    # O_NONBLOCK: should a FIFO take the place of the file in between, opening it does not wait.
+    flags = (
+        os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
+    )
+    handle = os.open(path, flags)
+    try:
+        info = os.fstat(handle)
+        _refuse_unless_regular(info, shown, what)
+        if info.st_size > max_bytes:
+            raise FileTooLargeError(f"{shown} is {info.st_size} bytes, more than the limit of {max_bytes}")
+        chunks = []
+        remaining = max_bytes + 1
+        while remaining > 0:
+            chunk = os.read(handle, min(remaining, 1 << 20))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            remaining -= len(chunk)
+        if remaining <= 0:
+            raise FileTooLargeError(
+                f"{shown} is more than the limit of {max_bytes} bytes (it grew while read)"
+            )
+        return b"".join(chunks)
+    finally:
+        os.close(handle)
 
 
 def _temp_prefix(name: str) -> str:
@@ -158,13 +224,7 @@ def atomic_write(path: str | os.PathLike[str], data: str | bytes) -> Path:
     except FileNotFoundError:
         existing = None  # nothing there yet, or a dangling symlink: create its target
     if existing is not None:
-        kind = _kind_of(existing.st_mode)
-        if kind is not None:
-            raise NotARegularFileError(
-                errno.EISDIR if stat.S_ISDIR(existing.st_mode) else errno.EINVAL,
-                f"{shown} is {kind}, not a regular file; atomic_write replaces only regular files",
-                shown,
-            )
+        _refuse_unless_regular(existing, shown, "atomic_write replaces only regular files")
         if not os.access(target, os.W_OK):
             raise PermissionError(
                 errno.EACCES, f"{shown} is read-only; make it writable first to replace it", shown

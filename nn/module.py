@@ -15,19 +15,23 @@ import json
 import math
 import numbers
 import os
+import re
 from collections.abc import Callable, Mapping, Sequence
+from itertools import accumulate
 from pathlib import Path
 from typing import Any
 
 from autograd import Value, dot
-from autograd.files import atomic_write
+from autograd.files import FileTooLargeError, NotARegularFileError, atomic_write, read_regular_file
 
-from ._checks import describe, is_sequence
+from ._checks import describe, is_finite_real, is_sequence
 from ._random import RandomSource, RngLike, make_rng
 
 __all__ = [
     "ACTIVATIONS",
     "CHECKPOINT_FORMAT",
+    "CHECKPOINT_MAX_DEPTH",
+    "CHECKPOINT_SIZE_SLACK",
     "CHECKPOINT_VERSION",
     "INITS",
     "MLP",
@@ -56,6 +60,13 @@ INITS = ("uniform", "xavier", "he", "lecun", "zeros")
 
 CHECKPOINT_FORMAT = "gradstep.nn checkpoint"
 CHECKPOINT_VERSION = 1
+# How deeply a checkpoint's JSON may nest arrays and objects (save writes 3 levels for an MLP).
+CHECKPOINT_MAX_DEPTH = 32
+# The size limit `load` reads up to: this much, plus 4x the size of the model's own checkpoint.
+CHECKPOINT_SIZE_SLACK = 1 << 20
+_CHECKPOINT_KEYS = ("format", "version", "model", "shape", "parameters")
+# An integer literal longer than this cannot be a finite float (max 309 digits) nor a sane size.
+_MAX_INTEGER_DIGITS = 400
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -129,7 +140,13 @@ def _finite_number(value: object, where: str) -> float:
                 f"of {len(value)} items"
             )
         raise ValueError(f"{where}: expected a number, got {describe(value)}")
-    number = float(value)
+    try:
+        number = float(value)
+    except OverflowError:  # an int beyond the float range
+        raise ValueError(
+            f"{where}: expected a finite number, got an integer too large for a float "
+            f"(about 10**{int(math.log10(abs(value)))})"  # type: ignore[arg-type]
+        ) from None
     if not math.isfinite(number):
         raise ValueError(f"{where}: expected a finite number, got {number!r}")
     return number
@@ -243,8 +260,38 @@ class Module:
         """Write the parameters to `path` as JSON, atomically (a crash never leaves a half file).
 
         The file holds a format name and version, the model's `shape()` and every parameter by name.
-        Floats are written with `repr` precision, so `load` restores them exactly.
+        Floats are written with `repr` precision, so `load` restores them exactly. A parameter that
+        is NaN or infinite raises `ValueError` naming it before anything is written, so `save` never
+        writes a checkpoint that `load` would refuse.
         """
+        where = f"save({os.fspath(path)!r})"
+        not_finite = [
+            (name, parameter.data)
+            for name, parameter in self.named_parameters()
+            if not is_finite_real(parameter.data)
+        ]
+        if not_finite:
+            shown = ", ".join(f"{name!r} = {data!r}" for name, data in not_finite[:5])
+            more = f" and {len(not_finite) - 5} more" if len(not_finite) > 5 else ""
+            raise ValueError(
+                f"{where}: {len(not_finite)} parameter(s) are not finite numbers ({shown}{more}); "
+                "a checkpoint holds finite numbers only, nothing was written"
+            )
+        try:
+            text = self._checkpoint_text()
+        except (TypeError, ValueError, RecursionError) as error:
+            raise ValueError(
+                f"{where}: shape() must return plain JSON data ({error}); nothing was written"
+            ) from None
+        depth = _json_nesting_depth(text)
+        if depth > CHECKPOINT_MAX_DEPTH:
+            raise ValueError(
+                f"{where}: shape() nests {depth} levels deep, more than the {CHECKPOINT_MAX_DEPTH} "
+                "a checkpoint may have; nothing was written"
+            )
+        return atomic_write(path, text)
+
+    def _checkpoint_text(self) -> str:
         checkpoint = {
             "format": CHECKPOINT_FORMAT,
             "version": CHECKPOINT_VERSION,
@@ -252,34 +299,74 @@ class Module:
             "shape": self.shape(),
             "parameters": self.state_dict(),
         }
-        return atomic_write(path, json.dumps(checkpoint, indent=1) + "\n")
+        return json.dumps(checkpoint, indent=1, allow_nan=False) + "\n"
+
+    def checkpoint_size_limit(self) -> int:
+        """The largest checkpoint file `load` reads for this model, in bytes.
+
+        1 MiB (`CHECKPOINT_SIZE_SLACK`) plus four times the size of the model's own checkpoint: room
+        for any weights and re-indented JSON, while a wrong file (``/dev/zero``, a data set) fails
+        at once instead of filling the memory.
+        """
+        placeholders = {name: -1.2345678901234567e-300 for name, _ in self.named_parameters()}
+        checkpoint = {
+            "format": CHECKPOINT_FORMAT,
+            "version": CHECKPOINT_VERSION,
+            "model": repr(self),
+            "shape": self.shape(),
+            "parameters": placeholders,
+        }
+        try:
+            size = len(json.dumps(checkpoint, indent=1).encode("utf-8"))
+        except (TypeError, ValueError, RecursionError):
+            size = len(json.dumps(placeholders, indent=1).encode("utf-8"))
+        return CHECKPOINT_SIZE_SLACK + 4 * size
 
     def load(self, path: str | os.PathLike[str]) -> Module:
         """Set the parameters from a checkpoint written by `save`; returns `self`.
 
-        The whole file is validated first (valid JSON, format and version, shape, every name, every
-        value a finite number); on any problem a `ValueError` says what is wrong and nothing changes.
+        The whole file is validated first, and on any problem with what is there a `ValueError`
+        names the file and the problem and no parameter changes (a missing or unreadable file is the
+        usual `OSError`). What is checked:
+
+        - it is a regular file (a FIFO or device is refused without reading) of at most
+          `checkpoint_size_limit()` bytes, only that much is ever read;
+        - strict UTF-8 JSON, nested at most `CHECKPOINT_MAX_DEPTH` levels, no key twice in an object;
+        - exactly the keys `save` writes, the format name, ``"version": 1`` as an integer (``true``
+          or ``1.0`` are refused), the same `shape()` (types included: ``true`` is not ``1``);
+        - every parameter present, none extra, each a single finite number (never a bool).
         """
         where = f"load({os.fspath(path)!r})"
-        raw = Path(path).read_bytes()
+        limit = self.checkpoint_size_limit()
         try:
-            checkpoint = json.loads(raw.decode("utf-8"))
-        except UnicodeDecodeError as error:
-            raise ValueError(f"{where}: not a text file ({error})") from None
-        except json.JSONDecodeError as error:
+            raw = read_regular_file(path, limit)
+        except NotARegularFileError as error:
+            raise ValueError(f"{where}: not a checkpoint file: {error.strerror}") from None
+        except FileTooLargeError as error:
             raise ValueError(
-                f"{where}: not valid JSON, the file may be truncated or corrupt ({error})"
+                f"{where}: too large for a checkpoint of this model ({error}; "
+                f"see Module.checkpoint_size_limit)"
             ) from None
+        checkpoint = _parse_checkpoint(raw, where)
         if not isinstance(checkpoint, dict) or checkpoint.get("format") != CHECKPOINT_FORMAT:
             raise ValueError(f'{where}: not a gradstep checkpoint (no "format": {CHECKPOINT_FORMAT!r})')
-        version = checkpoint.get("version")
-        if version != CHECKPOINT_VERSION:
+        unknown = [key for key in checkpoint if key not in _CHECKPOINT_KEYS]
+        if unknown:
             raise ValueError(
-                f"{where}: unsupported checkpoint version {version!r} "
-                f"(this gradstep reads version {CHECKPOINT_VERSION})"
+                f"{where}: unexpected key(s) {_name_list(unknown)} in a version {CHECKPOINT_VERSION} "
+                f"checkpoint (it holds {', '.join(_CHECKPOINT_KEYS)})"
             )
-        saved_shape, own_shape = checkpoint.get("shape"), self.shape()
-        if saved_shape is not None and own_shape is not None and saved_shape != own_shape:
+        version = checkpoint.get("version")
+        if type(version) is not int or version != CHECKPOINT_VERSION:
+            raise ValueError(
+                f"{where}: unsupported checkpoint version {json.dumps(version)} "
+                f"(this gradstep reads version {CHECKPOINT_VERSION}, an integer)"
+            )
+        if "model" in checkpoint and not isinstance(checkpoint["model"], str):
+            raise ValueError(f'{where}: "model" must be a text, got {describe(checkpoint["model"])}')
+        # The model's own shape as JSON gives it back (tuples become lists), to compare like with like.
+        saved_shape, own_shape = checkpoint.get("shape"), json.loads(json.dumps(self.shape()))
+        if saved_shape is not None and own_shape is not None and not _same_json(saved_shape, own_shape):
             raise ValueError(
                 f"{where}: wrong shape: the checkpoint holds {_shape_text(saved_shape)}, "
                 f"this model is {_shape_text(own_shape)}; nothing was changed"
@@ -290,6 +377,79 @@ class Module:
         for parameter, value in updates:
             parameter.data = value
         return self
+
+
+# ---- reading checkpoint JSON strictly ---------------------------------------------------------
+
+_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
+_JSON_BRACKET = re.compile(r"[\[\]{}]")
+
+
+def _json_nesting_depth(text: str) -> int:
+    """How deeply arrays and objects nest in JSON `text` (brackets inside strings do not count).
+
+    A cheap scan done before parsing, so a hostile file nested 100,000 deep is refused with a clear
+    error instead of exhausting Python's recursion limit inside the parser.
+    """
+    brackets = _JSON_BRACKET.findall(_JSON_STRING.sub("", text))
+    return max(accumulate(1 if bracket in "[{" else -1 for bracket in brackets), default=0)
+
+
+class _CheckpointSyntaxError(ValueError):
+    """Raised from inside the JSON parser's hooks; `_parse_checkpoint` adds the file name."""
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    obj: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in obj:
+            raise _CheckpointSyntaxError(
+                f"duplicate key {key!r} in one JSON object (each key may appear once)"
+            )
+        obj[key] = value
+    return obj
+
+
+def _bounded_int(digits: str) -> int:
+    if len(digits) > _MAX_INTEGER_DIGITS:
+        raise _CheckpointSyntaxError(
+            f"an integer of {len(digits)} digits ({digits[:12]}...) is too large for a float"
+        )
+    return int(digits)
+
+
+def _parse_checkpoint(raw: bytes, where: str) -> object:
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise ValueError(f"{where}: not a text file ({error})") from None
+    depth = _json_nesting_depth(text)
+    if depth > CHECKPOINT_MAX_DEPTH:
+        raise ValueError(
+            f"{where}: JSON nested {depth} levels deep, more than the {CHECKPOINT_MAX_DEPTH} "
+            "a checkpoint may have"
+        )
+    try:
+        return json.loads(text, object_pairs_hook=_unique_keys, parse_int=_bounded_int)
+    except _CheckpointSyntaxError as error:
+        raise ValueError(f"{where}: {error}") from None
+    except json.JSONDecodeError as error:
+        raise ValueError(f"{where}: not valid JSON, the file may be truncated or corrupt ({error})") from None
+    except RecursionError:  # not reachable after the depth scan; kept so no input escapes as one
+        raise ValueError(f"{where}: JSON nested too deeply") from None
+
+
+def _same_json(a: object, b: object) -> bool:
+    """Equality of JSON data with exact types: ``true`` is not ``1`` and ``1.0`` is not ``1``."""
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, dict):
+        assert isinstance(b, dict)
+        return list(a) == list(b) and all(_same_json(a[key], b[key]) for key in a)
+    if isinstance(a, (list, tuple)):
+        assert isinstance(b, (list, tuple))
+        return len(a) == len(b) and all(_same_json(x, y) for x, y in zip(a, b))
+    return a == b
 
 
 def _collect_parameters(name: str, item: object, named: list[tuple[str, Value]], seen: set[Value]) -> None:

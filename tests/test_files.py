@@ -1,5 +1,5 @@
 """autograd/files.py: atomic_write never leaves a half-written file or a stray temp file, and never
-replaces something that is not a regular file."""
+replaces something that is not a regular file; read_regular_file reads at most a limit, never blocking."""
 
 from __future__ import annotations
 
@@ -20,8 +20,10 @@ import autograd.files
 from autograd.files import (
     STALE_AFTER_SECONDS,
     STALE_DEAD_WRITER_AFTER_SECONDS,
+    FileTooLargeError,
     NotARegularFileError,
     atomic_write,
+    read_regular_file,
 )
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -362,3 +364,45 @@ def test_a_writer_killed_mid_write_leaves_the_old_file_and_the_next_write_cleans
     _aged(tmp_path / leftovers[0], STALE_DEAD_WRITER_AFTER_SECONDS + 1)
     atomic_write(target, "newer")
     assert sorted(os.listdir(tmp_path)) == ["model.json"] and target.read_text() == "newer"
+
+
+# ---- read_regular_file: the bounded reader --------------------------------------------------------
+
+
+def test_read_regular_file_reads_a_file_up_to_its_limit(tmp_path):
+    path = tmp_path / "a.json"
+    path.write_bytes(b"12345")
+    assert read_regular_file(path, 5) == b"12345"
+    with pytest.raises(FileTooLargeError, match=r"a.json is 5 bytes, more than the limit of 4"):
+        read_regular_file(path, 4)
+    link = tmp_path / "link.json"
+    link.symlink_to(path)
+    assert read_regular_file(link, 100) == b"12345"
+
+
+def test_read_regular_file_reads_no_more_than_limit_plus_one_from_a_growing_file(tmp_path, monkeypatch):
+    path = tmp_path / "growing.json"
+    path.write_bytes(b"")  # stat says 0 bytes; the reads then find more, as for a file being appended to
+    asked = []
+    monkeypatch.setattr(autograd.files.os, "read", lambda handle, n: asked.append(n) or b"x" * n)
+    with pytest.raises(FileTooLargeError, match="more than the limit of 10 bytes"):
+        read_regular_file(path, 10)
+    assert sum(asked) == 11
+
+
+def test_read_regular_file_refuses_fifos_and_devices_without_blocking(tmp_path):
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    started = time.perf_counter()
+    with pytest.raises(NotARegularFileError, match="pipe is a FIFO"):
+        read_regular_file(fifo, 100)
+    if os.path.exists("/dev/zero"):
+        with pytest.raises(NotARegularFileError, match="/dev/zero is a character device"):
+            read_regular_file("/dev/zero", 100)
+    with pytest.raises(NotARegularFileError, match="is a directory"):
+        read_regular_file(tmp_path, 100)
+    assert time.perf_counter() - started < 5
+    with pytest.raises(FileNotFoundError):
+        read_regular_file(tmp_path / "absent", 100)
+    with pytest.raises(ValueError, match="max_bytes must be an int >= 0, got -1"):
+        read_regular_file(tmp_path / "absent", -1)

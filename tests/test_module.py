@@ -6,7 +6,11 @@ import json
 import math
 import os
 import random
+import re
+import stat
 import statistics
+import threading
+import time
 
 import pytest
 from hypothesis import given
@@ -15,7 +19,13 @@ from hypothesis import strategies as st
 import autograd.files
 import nn
 from autograd import Value, topological_order
-from nn.module import CHECKPOINT_FORMAT, CHECKPOINT_VERSION, INITS
+from nn.module import (
+    CHECKPOINT_FORMAT,
+    CHECKPOINT_MAX_DEPTH,
+    CHECKPOINT_SIZE_SLACK,
+    CHECKPOINT_VERSION,
+    INITS,
+)
 
 # Trask's 3-4-1 XOR network (reference-numbers.md), written as X @ W: W0 is inputs x hidden.
 TRASK_W0 = [
@@ -462,6 +472,228 @@ def test_save_that_fails_midway_through_writing_keeps_the_old_file(tmp_path, mon
         nn.MLP(2, [3, 1], rng=1).save(path)
     assert path.read_bytes() == good_bytes
     assert os.listdir(tmp_path) == ["model.json"]
+
+
+# ---- checkpoints: nothing written that load refuses, nothing loaded that is not exactly right ----
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf"), -float("inf")])
+def test_save_refuses_non_finite_weights_before_writing_anything(tmp_path, bad):
+    path = tmp_path / "model.json"
+    model = nn.MLP(2, [3, 1], rng=0)
+    model.save(path)
+    good_bytes = path.read_bytes()
+    model.layers[1].neurons[0].w[2].data = bad
+    with pytest.raises(
+        ValueError,
+        match=rf"save\('.*model.json'\): 1 parameter\(s\) are not finite numbers "
+        rf"\('layers.1.neurons.0.w.2' = {bad!r}\); a checkpoint holds finite numbers only, "
+        "nothing was written",
+    ):
+        model.save(path)
+    assert path.read_bytes() == good_bytes and os.listdir(tmp_path) == ["model.json"]
+    with pytest.raises(ValueError, match="not finite"):
+        model.save(tmp_path / "new.json")
+    assert os.listdir(tmp_path) == ["model.json"]
+
+
+class DeepShape(nn.Module):
+    def __init__(self, depth):
+        self.w = Value(1.0)
+        self.depth = depth
+
+    def shape(self):
+        shape: object = "leaf"
+        for _ in range(self.depth):
+            shape = [shape]
+        return shape
+
+
+class UnserialisableShape(nn.Module):
+    def __init__(self):
+        self.w = Value(1.0)
+
+    def shape(self):
+        return {"sizes": {1, 2}}  # a set is not JSON
+
+
+def test_save_refuses_a_shape_that_load_would_refuse(tmp_path):
+    with pytest.raises(ValueError, match=rf"shape\(\) nests {CHECKPOINT_MAX_DEPTH + 2} levels deep"):
+        DeepShape(CHECKPOINT_MAX_DEPTH + 1).save(tmp_path / "deep.json")
+    with pytest.raises(ValueError, match=r"shape\(\) must return plain JSON data"):
+        UnserialisableShape().save(tmp_path / "set.json")
+    assert os.listdir(tmp_path) == []
+    DeepShape(CHECKPOINT_MAX_DEPTH - 1).save(tmp_path / "ok.json")
+    assert DeepShape(CHECKPOINT_MAX_DEPTH - 1).load(tmp_path / "ok.json").w.data == 1.0
+
+
+def _saved_text(tmp_path):
+    path = tmp_path / "model.json"
+    nn.MLP(2, [3, 1], rng=0).save(path)
+    return path, path.read_text()
+
+
+B = '"layers.0.neurons.1.b"'
+
+
+def _replace_value(text, key, new):
+    start = text.index(key) + len(key) + 2  # past '": '
+    end = min(text.index(",", start) if "," in text[start:] else len(text), text.index("\n", start))
+    return text[:start] + new + text[end:]
+
+
+RAW_EDITS = [
+    (lambda t: t.replace('"version": 1', '"version": true'), r"unsupported checkpoint version true"),
+    (lambda t: t.replace('"version": 1', '"version": 1.0'), r"unsupported checkpoint version 1.0"),
+    (lambda t: t.replace('"version": 1', '"version": "1"'), r'unsupported checkpoint version "1"'),
+    (lambda t: t.replace('"version": 1', '"version": 1, "version": 1'), r"duplicate key 'version'"),
+    (lambda t: _replace_value(t, B, f"0.5, {B}: 0.25"), r"duplicate key 'layers.0.neurons.1.b'"),
+    (
+        lambda t: _replace_value(t, B, "1" + "0" * 350),
+        r"'layers.0.neurons.1.b': expected a finite number, "
+        r"got an integer too large for a float \(about 10\*\*350\)",
+    ),
+    (
+        lambda t: _replace_value(t, B, "9" * 5000),
+        r"an integer of 5000 digits \(999999999999...\) is too large",
+    ),
+    (lambda t: _replace_value(t, B, "-" + "9" * 5000), r"an integer of 5001 digits"),
+    (lambda t: _replace_value(t, B, "1e400"), r"'layers.0.neurons.1.b': expected a finite number, got inf"),
+    (lambda t: _replace_value(t, B, "NaN"), r"'layers.0.neurons.1.b': expected a finite number, got nan"),
+    (lambda t: _replace_value(t, B, "false"), r"'layers.0.neurons.1.b': expected a number, got False"),
+    (
+        lambda t: _replace_value(t, B, "[" * 100_000 + "]" * 100_000),
+        r"JSON nested 100002 levels deep, more than the 32",
+    ),
+    (lambda t: _replace_value(t, B, "{" * 5000), r"JSON nested 5002 levels deep"),
+    (lambda t: t.replace('"bias": [\n   true', '"bias": [\n   1'), r"wrong shape"),
+    (lambda t: t.replace('"sizes": [\n   2', '"sizes": [\n   2.0'), r"wrong shape"),
+    (lambda t: t.replace('"model": ', '"optimizer": "Adam", "model": '), r"unexpected key\(s\) 'optimizer'"),
+    (lambda t: re.sub(r'"model": "[^"]*"', '"model": 5', t), r'"model" must be a text, got 5 \(int\)'),
+    (lambda t: "\ufeff" + t, r"not valid JSON"),
+    (lambda t: t + "[]", r"not valid JSON"),
+    (lambda t: "[" + t + "]", r"not a gradstep checkpoint"),
+]
+
+
+@pytest.mark.parametrize(("edit", "message"), RAW_EDITS)
+def test_hostile_checkpoint_text_is_a_value_error_naming_the_file(tmp_path, edit, message):
+    path, text = _saved_text(tmp_path)
+    edited = edit(text)
+    assert edited != text
+    path.write_text(edited, encoding="utf-8")
+    model = nn.MLP(2, [3, 1], rng=1)
+    before = model.state_dict()
+    with pytest.raises(ValueError, match=message) as caught:
+        model.load(path)
+    assert str(caught.value).startswith(f"load({str(path)!r}): ")
+    assert model.state_dict() == before
+
+
+def test_huge_integers_are_a_value_error_not_an_overflow_error():
+    model = nn.MLP(2, [1], rng=0)
+    state = dict(model.state_dict(), **{"layers.0.neurons.0.b": 10**400})
+    with pytest.raises(
+        ValueError, match=r"'layers.0.neurons.0.b': .* too large for a float \(about 10\*\*400\)"
+    ):
+        model.load_state_dict(state)
+    with pytest.raises(ValueError, match=r"weights\[0\]\[0\]\[1\]: .* too large for a float"):
+        nn.MLP.from_weights([[[1.0, -(10**500)]]])
+
+
+def test_bracket_characters_inside_strings_do_not_count_as_nesting(tmp_path):
+    model = Affine()
+    model.scale.data = 3.0
+    path = tmp_path / "m.json"
+    model.save(path)
+    text = path.read_text().replace(
+        '"model": "Affine', '"model": "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[\\"{{{'
+    )
+    path.write_text(text)
+    assert Affine().load(path).scale.data == 3.0
+
+
+def test_load_refuses_a_fifo_without_blocking(tmp_path):
+    fifo = tmp_path / "model.json"
+    os.mkfifo(fifo)
+    outcome = []
+
+    def load():
+        try:
+            nn.MLP(2, [1], rng=0).load(fifo)
+        except BaseException as error:  # handed to the test thread
+            outcome.append(error)
+
+    worker = threading.Thread(target=load, daemon=True)
+    worker.start()
+    worker.join(timeout=10)
+    assert not worker.is_alive(), "load blocked on a FIFO"
+    assert isinstance(outcome[0], ValueError)
+    assert "not a checkpoint file: " in str(outcome[0]) and "is a FIFO (named pipe)" in str(outcome[0])
+
+
+@pytest.mark.parametrize(
+    ("path", "kind"), [("/dev/zero", "a character device"), ("/dev/null", "a character device")]
+)
+def test_load_refuses_devices_at_once(path, kind):
+    if not os.path.exists(path):
+        pytest.skip(f"no {path} here")
+    start = time.perf_counter()
+    with pytest.raises(ValueError, match=rf"load\('{path}'\): not a checkpoint file: {path} is {kind}"):
+        nn.MLP(2, [1], rng=0).load(path)
+    assert time.perf_counter() - start < 5  # not reading /dev/zero until the memory runs out
+
+
+def test_load_refuses_a_directory(tmp_path):
+    with pytest.raises(ValueError, match=r"not a checkpoint file: .* is a directory"):
+        nn.MLP(2, [1], rng=0).load(tmp_path)
+
+
+def test_load_refuses_a_huge_file_without_reading_it(tmp_path):
+    path = tmp_path / "huge.json"
+    with open(path, "wb") as huge:
+        huge.truncate(10 * 2**30)  # 10 GiB, sparse: no disk space used
+    model = nn.MLP(2, [3, 1], rng=0)
+    limit = model.checkpoint_size_limit()
+    with pytest.raises(
+        ValueError,
+        match=rf"too large for a checkpoint of this model \(.*huge.json is 10737418240 bytes, "
+        rf"more than the limit of {limit}",
+    ):
+        model.load(path)
+
+
+def test_the_size_limit_is_documented_and_generous_for_real_checkpoints(tmp_path):
+    model = nn.MLP(2, [3, 1], rng=0)
+    for parameter in model.parameters():
+        parameter.data = -2.2250738585072014e-308  # the longest repr a float has
+    path = tmp_path / "m.json"
+    model.save(path)
+    limit = model.checkpoint_size_limit()
+    assert limit > CHECKPOINT_SIZE_SLACK and 4 * path.stat().st_size < limit - CHECKPOINT_SIZE_SLACK + 4 * 200
+    # Re-indented by hand (8 spaces), the same checkpoint still loads.
+    path.write_text(json.dumps(json.loads(path.read_text()), indent=8))
+    assert nn.MLP(2, [3, 1], rng=1).load(path).state_dict() == model.state_dict()
+    # One byte over the limit is refused, even with the bytes in a harmless place (trailing spaces).
+    text = path.read_text()
+    path.write_text(text + " " * (limit + 1 - len(text.encode())))
+    with pytest.raises(ValueError, match="too large"):
+        nn.MLP(2, [3, 1], rng=1).load(path)
+    path.write_text(text + " " * (limit - len(text.encode())))
+    assert nn.MLP(2, [3, 1], rng=1).load(path).state_dict() == model.state_dict()
+
+
+def test_a_symlinked_checkpoint_and_a_private_one_keep_their_nature(tmp_path):
+    real = tmp_path / "runs" / "model-0001.json"
+    real.parent.mkdir()
+    model = nn.MLP(2, [3, 1], rng=0)
+    model.save(real)
+    real.chmod(0o600)
+    latest = tmp_path / "latest.json"
+    latest.symlink_to(real)
+    nn.MLP(2, [3, 1], rng=9).save(latest)
+    assert latest.is_symlink() and stat.S_IMODE(real.stat().st_mode) == 0o600
+    assert nn.MLP(2, [3, 1], rng=0).load(latest).state_dict() == nn.MLP(2, [3, 1], rng=9).state_dict()
 
 
 # ---- custom modules, as in PyTorch ---------------------------------------------------------
