@@ -13,8 +13,16 @@ __all__ = ["describe", "is_finite_real", "is_sequence"]
 
 
 def is_finite_real(value: object) -> bool:
-    """True for a finite real number (int, float, NumPy scalar...), False for bools and everything else."""
-    return isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value)
+    """True for a finite real number (int, float, NumPy scalar...), False for bools and everything else.
+
+    An int too large for a float (``10**400``) is not finite here: no float can hold it.
+    """
+    if not isinstance(value, numbers.Real) or isinstance(value, bool):
+        return False
+    try:
+        return math.isfinite(value)
+    except OverflowError:
+        return False
 
 
 def is_sequence(value: object) -> bool:

@@ -26,6 +26,9 @@ __all__ = ["SGD", "Adam", "AdamW", "ExponentialDecay", "LinearDecay", "Optimizer
 
 Schedule = Callable[[int], float]
 
+# The most steps a loaded state may claim: past 2**53 a float no longer counts them exactly.
+_MAX_STEPS = 2**53
+
 
 def _check_number(
     value: object,
@@ -146,6 +149,8 @@ class Optimizer:
 
     # Per-parameter buffers a subclass keeps between steps: attribute name -> may it be None?
     _buffers: ClassVar[dict[str, bool]] = {}
+    # Buffers that only ever hold numbers >= 0, with the reason (said when a loaded state breaks it).
+    _non_negative_buffers: ClassVar[dict[str, str]] = {}
 
     def state_dict(self) -> dict[str, Any]:
         """The optimiser's progress, to resume training: the step count and every per-parameter
@@ -158,17 +163,36 @@ class Optimizer:
         return state
 
     def load_state_dict(self, state: Mapping[str, Any]) -> None:
-        """Restore what `state_dict()` returned; everything is checked before anything changes."""
-        caller = f"{type(self).__name__}.load_state_dict"
-        if not isinstance(state, Mapping) or state.get("optimizer") != type(self).__name__:
+        """Restore what `state_dict()` returned; everything is checked before anything changes.
+
+        The state must have exactly the keys `state_dict()` writes; ``steps`` an int from 0 to 2**53;
+        each buffer one finite number per parameter (bools are not numbers) within what the buffer
+        can hold (Adam's second moments are never negative); and a state before the first step holds
+        no momentum. A `ValueError` names the buffer and the parameter and the optimiser is unchanged,
+        so a loaded state can never make `step()` fail on a value it could not have produced.
+        """
+        class_name = type(self).__name__
+        caller = f"{class_name}.load_state_dict"
+        if not isinstance(state, Mapping) or state.get("optimizer") != class_name:
             found = f"one of {state.get('optimizer')!r}" if isinstance(state, Mapping) else describe(state)
-            raise ValueError(f"{caller}: expected a state_dict() of {type(self).__name__}, got {found}")
-        steps = state.get("steps")
-        if isinstance(steps, bool) or not isinstance(steps, int) or steps < 0:
-            raise ValueError(f"{caller}: 'steps' must be an int >= 0, got {describe(steps)}")
+            raise ValueError(f"{caller}: expected a state_dict() of {class_name}, got {found}")
+        expected_keys = ["optimizer", "steps", *self._buffers]
+        missing = [key for key in expected_keys if key not in state]
+        unexpected = [key for key in state if key not in expected_keys]
+        if missing or unexpected:
+            problems = ([f"missing {missing}"] if missing else []) + (
+                [f"unexpected {unexpected}"] if unexpected else []
+            )
+            raise ValueError(
+                f"{caller}: a state_dict() of {class_name} has the keys {expected_keys} "
+                f"({'; '.join(problems)})"
+            )
+        steps = state["steps"]
+        if isinstance(steps, bool) or not isinstance(steps, int) or not 0 <= steps <= _MAX_STEPS:
+            raise ValueError(f"{caller}: 'steps' must be an int from 0 to 2**53, got {describe(steps)}")
         restored: dict[str, list[float] | None] = {}
         for name, optional in self._buffers.items():
-            buffer = state.get(name)
+            buffer = state[name]
             if buffer is None and optional:
                 restored[name] = None
                 continue
@@ -178,14 +202,51 @@ class Optimizer:
                     f"got {describe(buffer)}"
                 )
             restored[name] = [
-                _check_number(x, f"{name}[{i}]", caller, -math.inf) for i, x in enumerate(buffer)
+                self._checked_buffer_value(name, index, x, caller) for index, x in enumerate(buffer)
             ]
+        if steps == 0:
+            self._check_fresh_state(restored, caller)
         self.steps = steps
         for name, buffer in restored.items():
             setattr(self, name, buffer)
 
+    def _parameter_name(self, index: int) -> str:
+        label = self.params[index].label
+        return f"parameter {label!r}" if label else f"parameter {index}"
+
+    def _checked_buffer_value(self, name: str, index: int, value: object, caller: str) -> float:
+        where = f"{name}[{index}] ({self._parameter_name(index)})"
+        if not is_finite_real(value):
+            raise ValueError(f"{caller}: {where} must be a finite number, got {describe(value)}")
+        number = float(value)  # type: ignore[arg-type]
+        if name in self._non_negative_buffers and number < 0.0:
+            reason = self._non_negative_buffers[name]
+            raise ValueError(f"{caller}: {where} must be >= 0 ({reason}), got {number!r}")
+        return number
+
+    def _check_fresh_state(self, restored: dict[str, list[float] | None], caller: str) -> None:
+        """A state with 'steps' 0 is what the constructor makes: optional buffers absent, others 0."""
+        for name, buffer in restored.items():
+            if buffer is None:
+                continue
+            if self._buffers[name]:
+                raise ValueError(
+                    f"{caller}: 'steps' is 0 but {name!r} is filled in; before the first step it is None "
+                    "(wrong step count?)"
+                )
+            for index, value in enumerate(buffer):
+                if value != 0.0:
+                    raise ValueError(
+                        f"{caller}: 'steps' is 0 but {name}[{index}] ({self._parameter_name(index)}) is "
+                        f"{value!r}; before the first step it is 0 (wrong step count?)"
+                    )
+
     def step(self) -> None:
-        """Update every parameter from its current grad, all or nothing."""
+        """Update every parameter from its current grad, all or nothing.
+
+        If a new value, or a buffer the optimiser keeps (momentum, moments), would not be finite, a
+        `FloatingPointError` names the parameter and nothing changes.
+        """
         new_data = self._new_data(self.current_lr)
         for parameter, value in zip(self.params, new_data):
             if not math.isfinite(value):
@@ -193,10 +254,22 @@ class Optimizer:
                     f"{type(self).__name__}: step {self.steps} would make {parameter.label or 'a parameter'} "
                     f"{value!r} (grad {parameter.grad!r}); no parameter was changed. Lower the learning rate?"
                 )
+        for name, buffer in self._staged_buffers().items():
+            for index, value in enumerate(buffer):
+                if not math.isfinite(value):
+                    raise FloatingPointError(
+                        f"{type(self).__name__}: step {self.steps} would make {name}[{index}] "
+                        f"({self._parameter_name(index)}) {value!r} (grad {self.params[index].grad!r}); "
+                        "no parameter was changed. Is the gradient exploding?"
+                    )
         self._commit()
         for parameter, value in zip(self.params, new_data):
             parameter.data = value
         self.steps += 1
+
+    def _staged_buffers(self) -> dict[str, list[float]]:
+        """The buffers `_new_data` staged, by name; `step` checks them before `_commit`."""
+        return {}
 
     def _new_data(self, lr: float) -> list[float]:
         """Every parameter's new value; stage any state change for `_commit`, but do not apply it."""
@@ -237,7 +310,7 @@ class SGD(Optimizer):
             raise ValueError("SGD: nesterov needs momentum > 0 and dampening = 0")
         self.nesterov = bool(nesterov)
         self.momentum_buffers: list[float] | None = None  # created on the first step, as in PyTorch
-        self._staged_buffers: list[float] | None = None
+        self._staged_momentum: list[float] | None = None
 
     def _new_data(self, lr: float) -> list[float]:
         momentum, dampening, weight_decay = self.momentum, self.dampening, self.weight_decay
@@ -255,12 +328,15 @@ class SGD(Optimizer):
                 buffers.append(buffer)
                 g = g + momentum * buffer if self.nesterov else buffer
             new_data.append(parameter.data - lr * g)
-        self._staged_buffers = buffers if momentum != 0.0 else None
+        self._staged_momentum = buffers if momentum != 0.0 else None
         return new_data
 
+    def _staged_buffers(self) -> dict[str, list[float]]:
+        return {} if self._staged_momentum is None else {"momentum_buffers": self._staged_momentum}
+
     def _commit(self) -> None:
-        if self._staged_buffers is not None:
-            self.momentum_buffers = self._staged_buffers
+        if self._staged_momentum is not None:
+            self.momentum_buffers = self._staged_momentum
 
 
 class Adam(Optimizer):
@@ -273,6 +349,9 @@ class Adam(Optimizer):
     """
 
     _buffers: ClassVar[dict[str, bool]] = {"first_moments": False, "second_moments": False}
+    _non_negative_buffers: ClassVar[dict[str, str]] = {
+        "second_moments": "a second moment is a running mean of squared gradients"
+    }
 
     def __init__(
         self,
@@ -326,6 +405,11 @@ class Adam(Optimizer):
             second.append(v)
         self._staged = (first, second)
         return new_data
+
+    def _staged_buffers(self) -> dict[str, list[float]]:
+        if self._staged is None:
+            return {}
+        return {"first_moments": self._staged[0], "second_moments": self._staged[1]}
 
     def _commit(self) -> None:
         if self._staged is not None:

@@ -4,9 +4,12 @@ learning-rate schedules; all-or-nothing steps; argument checks."""
 from __future__ import annotations
 
 import json
+import math
 import random
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import nn
 from autograd import Value
@@ -266,29 +269,198 @@ def test_fresh_sgd_state_has_no_momentum_buffers_yet():
     optimizer.load_state_dict(optimizer.state_dict())
 
 
-@pytest.mark.parametrize(
-    ("edit", "message"),
-    [
-        (lambda s: s.update(optimizer="SGD"), r"expected a state_dict\(\) of Adam, got one of 'SGD'"),
-        (lambda s: s.update(steps=-1), "'steps' must be an int >= 0"),
-        (lambda s: s.update(first_moments=[0.0]), "'first_moments' must be a list of 2 numbers"),
-        (lambda s: s.update(second_moments=None), "'second_moments' must be a list of 2 numbers"),
-        (
-            lambda s: s.update(first_moments=[0.0, float("nan")]),
-            r"first_moments\[1\] must be a finite number",
-        ),
-    ],
-)
-def test_bad_optimizer_state_is_refused_and_changes_nothing(edit, message):
-    params = [Value(1.0), Value(2.0)]
+def _adam_after_one_step():
+    params = [Value(1.0, "w"), Value(2.0, "b")]
     optimizer = Adam(params, lr=0.1)
-    params[0].grad = params[1].grad = 1.0
+    params[0].grad, params[1].grad = 1.0, -3.0
     optimizer.step()
+    return optimizer
+
+
+def _sgd_after_one_step():
+    params = [Value(1.0, "w"), Value(2.0)]  # the second one unlabelled: named by its position
+    optimizer = SGD(params, lr=0.1, momentum=0.9)
+    params[0].grad, params[1].grad = 1.0, -3.0
+    optimizer.step()
+    return optimizer
+
+
+def _set(key, value):
+    return lambda state: state.update({key: value})
+
+
+def _set_item(key, index, value):
+    return lambda state: state[key].__setitem__(index, value)
+
+
+BAD_STATES = [
+    # (make the optimiser, edit its state_dict(), the error)
+    (_adam_after_one_step, _set("optimizer", "SGD"), r"expected a state_dict\(\) of Adam, got one of 'SGD'"),
+    (
+        _adam_after_one_step,
+        _set("optimizer", "AdamW"),
+        r"expected a state_dict\(\) of Adam, got one of 'AdamW'",
+    ),
+    (_adam_after_one_step, _set("steps", -1), r"'steps' must be an int from 0 to 2\*\*53, got -1 \(int\)"),
+    (
+        _adam_after_one_step,
+        _set("steps", True),
+        r"'steps' must be an int from 0 to 2\*\*53, got True \(bool\)",
+    ),
+    (
+        _adam_after_one_step,
+        _set("steps", 1.0),
+        r"'steps' must be an int from 0 to 2\*\*53, got 1.0 \(float\)",
+    ),
+    (_adam_after_one_step, _set("steps", 10**400), r"'steps' must be an int from 0 to 2\*\*53, got 1000"),
+    (_adam_after_one_step, _set("steps", 2**53 + 1), r"'steps' must be an int from 0 to 2\*\*53"),
+    (
+        _adam_after_one_step,
+        _set("steps", 0),
+        r"'steps' is 0 but first_moments\[0\] \(parameter 'w'\) is 0.0999",
+    ),
+    (
+        _adam_after_one_step,
+        lambda s: s.pop("steps"),
+        r"has the keys \['optimizer', 'steps', .*missing \['steps'\]",
+    ),
+    (_adam_after_one_step, _set("momentum_buffers", None), r"unexpected \['momentum_buffers'\]"),
+    (_adam_after_one_step, _set("first_moments", [0.0]), r"'first_moments' must be a list of 2 numbers"),
+    (_adam_after_one_step, _set("second_moments", None), r"'second_moments' must be a list of 2 numbers"),
+    (_adam_after_one_step, _set("second_moments", "ab"), r"'second_moments' must be a list of 2 numbers"),
+    (_adam_after_one_step, _set("second_moments", {0: 1.0, 1: 1.0}), r"'second_moments' must be a list"),
+    (
+        _adam_after_one_step,
+        _set_item("first_moments", 1, float("nan")),
+        r"first_moments\[1\] \(parameter 'b'\) must be a finite number, got nan \(float\)",
+    ),
+    (
+        _adam_after_one_step,
+        _set_item("first_moments", 0, float("-inf")),
+        r"first_moments\[0\] \(parameter 'w'\) must be a finite number, got -inf",
+    ),
+    (
+        _adam_after_one_step,
+        _set_item("second_moments", 1, -0.5),
+        r"second_moments\[1\] \(parameter 'b'\) must be >= 0 \(a second moment is a running mean of "
+        r"squared gradients\), got -0.5",
+    ),
+    (
+        _adam_after_one_step,
+        _set_item("second_moments", 0, -5e-324),
+        r"second_moments\[0\] \(parameter 'w'\) must be >= 0 .*got -5e-324",
+    ),
+    (
+        _adam_after_one_step,
+        _set_item("second_moments", 0, float("inf")),
+        r"second_moments\[0\] \(parameter 'w'\) must be a finite number, got inf",
+    ),
+    (
+        _adam_after_one_step,
+        _set_item("second_moments", 0, True),
+        r"second_moments\[0\] \(parameter 'w'\) must be a finite number, got True \(bool\)",
+    ),
+    (
+        _adam_after_one_step,
+        _set_item("second_moments", 0, 10**400),
+        r"second_moments\[0\] \(parameter 'w'\) must be a finite number, got 1000",
+    ),
+    (
+        _adam_after_one_step,
+        _set_item("first_moments", 0, "0.1"),
+        r"first_moments\[0\] \(parameter 'w'\) must be a finite number, got '0.1' \(str\)",
+    ),
+    (_sgd_after_one_step, _set("optimizer", "Adam"), r"expected a state_dict\(\) of SGD, got one of 'Adam'"),
+    (_sgd_after_one_step, _set("momentum_buffers", [1.0]), r"'momentum_buffers' must be a list of 2 numbers"),
+    (
+        _sgd_after_one_step,
+        _set_item("momentum_buffers", 1, float("nan")),
+        r"momentum_buffers\[1\] \(parameter 1\) must be a finite number, got nan",
+    ),
+    (
+        _sgd_after_one_step,
+        _set_item("momentum_buffers", 0, False),
+        r"momentum_buffers\[0\] \(parameter 'w'\) must be a finite number, got False \(bool\)",
+    ),
+    (_sgd_after_one_step, _set("steps", 0), r"'steps' is 0 but 'momentum_buffers' is filled in"),
+    (_sgd_after_one_step, lambda s: s.pop("momentum_buffers"), r"missing \['momentum_buffers'\]"),
+    (_sgd_after_one_step, _set("lr", 0.5), r"unexpected \['lr'\]"),
+]
+
+
+@pytest.mark.parametrize(("make", "edit", "message"), BAD_STATES)
+def test_bad_optimizer_state_is_refused_naming_buffer_and_parameter_and_changes_nothing(make, edit, message):
+    optimizer = make()
     before = optimizer.state_dict()
     state = optimizer.state_dict()
     edit(state)
-    with pytest.raises(ValueError, match=message):
+    with pytest.raises(ValueError, match=message) as caught:
         optimizer.load_state_dict(state)
+    assert str(caught.value).startswith(f"{type(optimizer).__name__}.load_state_dict: ")
     assert optimizer.state_dict() == before
+
+
+def test_a_state_that_is_not_a_mapping_is_refused():
+    optimizer = _adam_after_one_step()
     with pytest.raises(ValueError, match=r"state_dict\(\) of Adam, got \[1, 2\] \(list\)"):
         optimizer.load_state_dict([1, 2])
+
+
+def test_edge_states_that_are_valid_still_load():
+    optimizer = _adam_after_one_step()
+    state = optimizer.state_dict()
+    state["second_moments"] = [0.0, -0.0]  # zero, of either sign, is a valid second moment
+    optimizer.load_state_dict(state)
+    fresh = Adam([Value(1.0), Value(2.0)])
+    fresh.load_state_dict(fresh.state_dict())  # a state before the first step
+    sgd = SGD([Value(1.0)], lr=0.1, momentum=0.9)
+    sgd.load_state_dict({"optimizer": "SGD", "steps": 2**53, "momentum_buffers": [-3.5]})
+    assert sgd.steps == 2**53
+
+
+@given(
+    st.lists(st.floats(allow_nan=False, allow_infinity=False), min_size=2, max_size=2),
+    st.lists(st.floats(min_value=0.0, allow_infinity=False), min_size=2, max_size=2),
+    st.integers(min_value=1, max_value=2**53 - 1),
+    st.lists(
+        st.floats(allow_nan=False, allow_infinity=False, min_value=-1e300, max_value=1e300),
+        min_size=2,
+        max_size=2,
+    ),
+)
+def test_any_state_adam_accepts_can_be_stepped_without_a_math_error(first, second, steps, grads):
+    params = [Value(1.0, "w"), Value(-2.0, "b")]
+    optimizer = Adam(params, lr=0.01)
+    optimizer.load_state_dict(
+        {"optimizer": "Adam", "steps": steps, "first_moments": first, "second_moments": second}
+    )
+    for parameter, grad in zip(params, grads):
+        parameter.grad = grad
+    before = optimizer.state_dict()
+    try:
+        optimizer.step()
+    except FloatingPointError as error:  # an exploding step is refused as a whole, naming the parameter
+        assert "would make" in str(error) and "no parameter was changed" in str(error)
+        assert optimizer.state_dict() == before
+    else:
+        assert all(math.isfinite(x) for x in optimizer.first_moments + optimizer.second_moments)
+        assert min(optimizer.second_moments) >= 0.0
+    optimizer.load_state_dict(json.loads(json.dumps(optimizer.state_dict())))  # always reloadable
+
+
+def test_a_step_whose_moments_would_overflow_is_refused_and_changes_nothing():
+    params = [Value(1.0, "w")]
+    optimizer = Adam(params, lr=0.01)
+    params[0].grad = 1e200  # g*g overflows; PyTorch would store inf and never move w again
+    with pytest.raises(
+        FloatingPointError,
+        match=r"Adam: step 0 would make second_moments\[0\] \(parameter 'w'\) inf \(grad 1e\+200\)",
+    ):
+        optimizer.step()
+    assert optimizer.state_dict() == {
+        "optimizer": "Adam",
+        "steps": 0,
+        "first_moments": [0.0],
+        "second_moments": [0.0],
+    }
+    assert params[0].data == 1.0
