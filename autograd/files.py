@@ -50,7 +50,14 @@ _TEMP_TAIL = re.compile(r"([1-9][0-9]{0,9})-([0-9a-f]{16})")
 
 
 class NotARegularFileError(OSError):
-    """The path names a directory, device, FIFO or socket where a regular file was expected."""
+    """The path names a directory, device, FIFO or socket where a regular file was expected.
+
+    Its message names the path and what is there: ``/dev/full is a character device, not a regular
+    file: refusing to replace it``.
+    """
+
+    def __str__(self) -> str:
+        return str(self.strerror)
 
 
 class FileTooLargeError(ValueError):
@@ -79,7 +86,7 @@ def _refuse_unless_regular(info: os.stat_result, shown: str, what: str) -> None:
     if kind is not None:
         raise NotARegularFileError(
             errno.EISDIR if stat.S_ISDIR(info.st_mode) else errno.EINVAL,
-            f"{shown} is {kind}, not a regular file; {what}",
+            f"{shown} is {kind}, not a regular file: {what}",
             shown,
         )
 
@@ -96,7 +103,7 @@ def read_regular_file(path: str | os.PathLike[str], max_bytes: int) -> bytes:
         raise ValueError(f"read_regular_file: max_bytes must be an int >= 0, got {max_bytes!r}")
     shown = os.fspath(path)
     shown = shown.decode(errors="replace") if isinstance(shown, bytes) else shown
-    what = "only regular files are read"
+    what = "refusing to read it"
     _refuse_unless_regular(os.stat(path), shown, what)  # before opening: opening a device can act
     # O_NONBLOCK: should a FIFO take the place of the file in between, opening it does not wait.
     flags = (
@@ -224,7 +231,7 @@ def atomic_write(path: str | os.PathLike[str], data: str | bytes) -> Path:
     except FileNotFoundError:
         existing = None  # nothing there yet, or a dangling symlink: create its target
     if existing is not None:
-        _refuse_unless_regular(existing, shown, "atomic_write replaces only regular files")
+        _refuse_unless_regular(existing, shown, "refusing to replace it")
         if not os.access(target, os.W_OK):
             raise PermissionError(
                 errno.EACCES, f"{shown} is read-only; make it writable first to replace it", shown

@@ -15,12 +15,13 @@ or a malformed ``name=value`` gives one line on stderr and exit code 2, never a 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import math
 import os
 import re
 import sys
 from collections.abc import Callable, Sequence
-from typing import TextIO
+from typing import TextIO, cast
 
 from autograd.engine import Value, topological_order
 from autograd.expr import ExpressionError, parse
@@ -269,6 +270,10 @@ def run_html(options: argparse.Namespace, out: TextIO) -> int:
 
 
 def _write_error(path: str, error: OSError) -> CommandError:
+    from autograd.files import NotARegularFileError
+
+    if isinstance(error, NotARegularFileError):  # its message names the path and what is there
+        return CommandError(str(error), EXIT_FAILURE)
     return CommandError(f"could not write {path}: {error.strerror or error}", EXIT_FAILURE)
 
 
@@ -321,9 +326,68 @@ def _build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class _OutputFailed(Exception):
+    """Standard output could not be written (a full disk, /dev/full, a closed pipe); not an OSError,
+    so no handler meant for the files a command writes can mistake it for one of those."""
+
+    def __init__(self, error: OSError) -> None:
+        super().__init__(error.strerror or str(error))
+        self.error = error
+
+
+class _WatchedOutput:
+    """Standard output, with every write and flush failure raised as `_OutputFailed`."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        try:
+            return self._stream.write(text)
+        except OSError as error:
+            raise _OutputFailed(error) from error
+
+    def flush(self) -> None:
+        try:
+            self._stream.flush()
+        except OSError as error:
+            raise _OutputFailed(error) from error
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._stream, name)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the `gradstep` command line with `argv` (default: ``sys.argv[1:]``); returns the exit code."""
+    """Run the `gradstep` command line with `argv` (default: ``sys.argv[1:]``); returns the exit code.
+
+    Output that cannot be written (``gradstep grad ... > /dev/full``) ends with one line on stderr and
+    exit code 1; a reader that goes away (``| head``) ends it quietly.
+    """
     args = list(sys.argv[1:] if argv is None else argv)
+    command = f"gradstep {args[0]}" if args and args[0] in _COMMANDS else "gradstep"
+    real_stdout = sys.stdout
+    try:
+        with contextlib.redirect_stdout(cast(TextIO, _WatchedOutput(real_stdout))):
+            try:
+                return _run(args)
+            finally:
+                # What is still buffered is written now, where a failure can be reported, not at
+                # exit (also after argparse's --help, which ends in SystemExit).
+                sys.stdout.flush()
+    except _OutputFailed as failure:
+        # Whatever is left in the buffer must not fail again when the interpreter exits.
+        with contextlib.suppress(AttributeError, OSError, ValueError):  # a stream with no descriptor
+            os.dup2(os.open(os.devnull, os.O_WRONLY), real_stdout.fileno())
+        # A reader that went away (gradstep step --all | head) is no error to report, as in Unix tools.
+        if not isinstance(failure.error, BrokenPipeError):
+            print(f"{command}: error: could not write the output: {failure}", file=sys.stderr)
+        return EXIT_FAILURE
+
+
+_COMMANDS = ("grad", "step", "draw", "html", "demo")
+
+
+def _run(args: list[str]) -> int:
     if args and args[0] == "demo":
         from demos.__main__ import main as demo_main
 
@@ -348,10 +412,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(file=sys.stderr)
         return 130
-    except BrokenPipeError:
-        # The reader went away (gradstep step --all | head): stop quietly, as Unix tools do.
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return EXIT_FAILURE
 
 
 def _use_replacement_characters_if_needed(stream: TextIO) -> None:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import errno
+import io
 import os
+import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -210,3 +213,110 @@ def test_installed_console_script():
     )
     assert result.returncode == 0, result.stderr
     assert "df/dx = 3" in result.stdout and "df/dy = 2" in result.stdout
+
+
+# ---- output that cannot be written, outputs that must not be replaced -----------------------------
+
+OUTPUT_COMMANDS = [
+    ["grad", *NEURON],
+    ["step", *NEURON, "--all"],
+    ["step", "+".join(["x"] * 300), "x=1", "--all"],  # more than a buffer's worth of output
+    ["draw", "x*2", "x=1", "-o", "{tmp}/g.svg"],
+    ["html", "x*2", "x=1", "-o", "{tmp}/p.html"],
+    ["--help"],
+    ["grad", "--help"],
+    ["demo", "--list"],
+]
+
+
+@pytest.mark.parametrize("unbuffered", ["1", ""], ids=["unbuffered", "buffered"])
+@pytest.mark.parametrize("args", OUTPUT_COMMANDS, ids=lambda args: " ".join(args)[:30])
+def test_output_to_a_full_device_is_one_line_and_exit_code_1(tmp_path, args, unbuffered):
+    if not os.path.exists("/dev/full"):
+        pytest.skip("no /dev/full here")
+    env = {**os.environ, "PYTHONUNBUFFERED": unbuffered}
+    with open("/dev/full", "w") as full:
+        result = subprocess.run(
+            [sys.executable, "-m", "gradstep", *(arg.format(tmp=tmp_path) for arg in args)],
+            stdin=subprocess.DEVNULL,
+            stdout=full,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=ROOT,
+            env=env,
+            timeout=120,
+        )
+    assert result.returncode == 1, result.stderr
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("gradstep") and lines[0].endswith(
+        "error: could not write the output: No space left on device"
+    )
+
+
+class _FullStream(io.StringIO):
+    def write(self, text):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+
+def test_in_process_output_failure_is_one_line_even_for_a_stream_without_a_descriptor(monkeypatch, capsys):
+    monkeypatch.setattr(sys, "stdout", _FullStream())
+    assert cli.main(["grad", "x*y", "x=1", "y=2"]) == 1
+    assert (
+        capsys.readouterr().err
+        == "gradstep grad: error: could not write the output: No space left on device\n"
+    )
+
+
+def test_output_to_dev_null_is_fine():
+    with open(os.devnull, "w") as null:
+        result = subprocess.run(
+            [sys.executable, "-m", "gradstep", "grad", *NEURON],
+            stdout=null,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=ROOT,
+            timeout=120,
+        )
+    assert result.returncode == 0 and result.stderr == ""
+
+
+def test_html_onto_a_fifo_or_a_directory_is_refused_in_one_line(tmp_path):
+    fifo = tmp_path / "page.html"
+    os.mkfifo(fifo)
+    result = gradstep("html", "x*2", "x=1", "-o", str(fifo))
+    assert result.returncode == 1
+    assert result.stderr == (
+        f"gradstep html: error: {fifo} is a FIFO (named pipe), not a regular file: refusing to replace it\n"
+    )
+    assert stat.S_ISFIFO(os.lstat(fifo).st_mode)
+    folder = tmp_path / "graph.svg"
+    folder.mkdir()
+    result = gradstep("draw", "x*2", "x=1", "-o", str(folder))
+    assert result.returncode == 1 and "is a directory, not a regular file" in result.stderr
+    assert folder.is_dir()
+
+
+def test_html_onto_a_device_node_leaves_the_device_alone(tmp_path):
+    # The report was `gradstep html ... -o /dev/full` run as root replacing the device with a page.
+    # Testing that on the real /dev/full would be destructive if it regressed, so use our own node.
+    device = tmp_path / "full"
+    try:
+        os.mknod(device, stat.S_IFCHR | 0o666, os.makedev(1, 7))  # /dev/full's numbers
+    except (PermissionError, AttributeError):
+        pytest.skip("cannot make device nodes here")
+    result = gradstep("html", "x*2", "x=1", "-o", str(device))
+    assert result.returncode == 1
+    assert result.stderr == (
+        f"gradstep html: error: {device} is a character device, not a regular file: refusing to replace it\n"
+    )
+    assert stat.S_ISCHR(os.lstat(device).st_mode) and sorted(os.listdir(tmp_path)) == ["full"]
+
+
+def test_draw_through_a_symlink_writes_its_target(tmp_path):
+    (tmp_path / "out").mkdir()
+    link = tmp_path / "graph.svg"
+    link.symlink_to(tmp_path / "out" / "real.svg")
+    result = gradstep("draw", "x*2", "x=1", "-o", str(link))
+    assert result.returncode == 0, result.stderr
+    assert link.is_symlink() and "<svg" in (tmp_path / "out" / "real.svg").read_text()
