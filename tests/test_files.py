@@ -406,3 +406,68 @@ def test_read_regular_file_refuses_fifos_and_devices_without_blocking(tmp_path):
         read_regular_file(tmp_path / "absent", 100)
     with pytest.raises(ValueError, match="max_bytes must be an int >= 0, got -1"):
         read_regular_file(tmp_path / "absent", -1)
+
+
+# ---- the README's claim: every file the project writes goes through atomic_write ------------------
+
+WRITING_METHODS = {"write_text", "write_bytes", "savefig"}
+WRITING_FUNCTIONS = {
+    "shutil.copy",
+    "shutil.copyfile",
+    "shutil.copy2",
+    "shutil.move",
+    "os.rename",
+    "os.replace",
+}
+
+
+def _writes_outside_atomic_write(source: str) -> list[str]:
+    """Calls in `source` that write a file by themselves: open(..., "w"/"a"/"x"/"+"), Path.write_text
+    and friends, or os.open for writing (except onto os.devnull)."""
+    import ast
+
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if not isinstance(node, ast.Call):
+            continue
+        name = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
+        text = ast.unparse(node)
+        if name in ("open", "fdopen"):
+            modes = [arg for arg in node.args[1:2] if isinstance(arg, ast.Constant)]
+            modes += [
+                kw.value for kw in node.keywords if kw.arg == "mode" and isinstance(kw.value, ast.Constant)
+            ]
+            if any(isinstance(mode.value, str) and set(mode.value) & set("wax+") for mode in modes):
+                found.append(text)
+            flags = " ".join(ast.unparse(arg) for arg in node.args[1:])
+            if ("O_WRONLY" in flags or "O_CREAT" in flags) and "os.devnull" not in text:
+                found.append(text)
+        elif ast.unparse(node.func) in WRITING_FUNCTIONS:
+            found.append(text)
+        elif name in WRITING_METHODS:
+            first = node.args[0] if node.args else None
+            if name == "savefig" and isinstance(first, ast.Name) and first.id == "buffer":
+                continue  # a figure rendered into memory, then written with atomic_write
+            found.append(text)
+    return found
+
+
+def test_every_file_the_project_writes_goes_through_atomic_write():
+    offenders = {}
+    for package in ("autograd", "nn", "gradstep", "demos", "docs", "benchmarks"):
+        for path in sorted((ROOT / package).rglob("*.py")):
+            if path == ROOT / "autograd" / "files.py":
+                continue
+            calls = _writes_outside_atomic_write(path.read_text(encoding="utf-8"))
+            if calls:
+                offenders[str(path.relative_to(ROOT))] = calls
+    assert offenders == {}
+
+
+def test_the_scan_finds_writes_that_bypass_atomic_write():
+    sample = (
+        "open(p, 'w')\nopen(p, mode='ab')\nPath(p).write_text('x')\nfigure.savefig('a.png')\n"
+        "os.open(p, os.O_WRONLY | os.O_CREAT)\nopen(p)\nopen(p, 'rb')\nos.open(os.devnull, os.O_WRONLY)\n"
+        "shutil.copy(a, b)\narray.copy()\nfigure.savefig(buffer, format='png')\n"
+    )
+    assert len(_writes_outside_atomic_write(sample)) == 6
