@@ -359,7 +359,7 @@ class Module:
         version = checkpoint.get("version")
         if type(version) is not int or version != CHECKPOINT_VERSION:
             raise ValueError(
-                f"{where}: unsupported checkpoint version {json.dumps(version)} "
+                f"{where}: unsupported checkpoint version {_clipped(json.dumps(version))} "
                 f"(this gradstep reads version {CHECKPOINT_VERSION}, an integer)"
             )
         if "model" in checkpoint and not isinstance(checkpoint["model"], str):
@@ -406,7 +406,7 @@ def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     for key, value in pairs:
         if key in obj:
             raise _CheckpointSyntaxError(
-                f"duplicate key {key!r} in one JSON object (each key may appear once)"
+                f"duplicate key {_clipped(repr(key))} in one JSON object (each key may appear once)"
             )
         obj[key] = value
     return obj
@@ -473,15 +473,22 @@ def _collect_parameters(name: str, item: object, named: list[tuple[str, Value]],
             _collect_parameters(f"{name}.{index}", element, named, seen)
 
 
+def _clipped(text: str, limit: int = 80) -> str:
+    """`text` cut to `limit` characters, so a hostile file cannot make an error message huge."""
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 def _name_list(names: list[str], limit: int = 5) -> str:
-    shown = ", ".join(repr(name) for name in names[:limit])
+    shown = ", ".join(_clipped(repr(name)) for name in names[:limit])
     return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")
 
 
 def _shape_text(shape: object) -> str:
     if isinstance(shape, dict) and shape.get("class") == "MLP" and isinstance(shape.get("sizes"), list):
-        return f"an MLP {'-'.join(str(size) for size in shape['sizes'])} (bias {shape.get('bias')})"
-    return json.dumps(shape)
+        return _clipped(
+            f"an MLP {'-'.join(str(size) for size in shape['sizes'])} (bias {shape.get('bias')})", 200
+        )
+    return _clipped(json.dumps(shape), 200)
 
 
 # ---------------------------------------------------------------------------------------------------

@@ -613,6 +613,24 @@ def test_bracket_characters_inside_strings_do_not_count_as_nesting(tmp_path):
     assert Affine().load(path).scale.data == 3.0
 
 
+@pytest.mark.parametrize(
+    "edit",
+    [
+        lambda t: t.replace('"model": ', f'"{"k" * 100_000}": 1, "{"k" * 100_000}": 2, "model": '),
+        lambda t: t.replace('"model": ', f'"{"k" * 100_000}": 1, "model": '),
+        lambda t: t.replace('"version": 1', f'"version": "{"v" * 100_000}"'),
+        lambda t: t.replace('"sizes": [', f'"sizes": ["{"s" * 100_000}", '),
+        lambda t: t.replace('"parameters": {', f'"parameters": {{"{"p" * 100_000}": 1.0, '),
+    ],
+)
+def test_hostile_names_and_values_give_short_messages(tmp_path, edit):
+    path, text = _saved_text(tmp_path)
+    path.write_text(edit(text))
+    with pytest.raises(ValueError) as caught:
+        nn.MLP(2, [3, 1], rng=1).load(path)
+    assert len(str(caught.value)) < 600, str(caught.value)[:600]
+
+
 def test_the_depth_scan_stays_linear_on_hostile_strings(tmp_path):
     # An unterminated string of escaped quotes made the first scanner retry from every quote.
     path = tmp_path / "m.json"
