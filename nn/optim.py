@@ -53,6 +53,12 @@ def _check_number(
     return number
 
 
+def _key_list(keys: list[Any], limit: int = 5) -> str:
+    """``['a', 'b']``, with long keys cut and at most `limit` shown (a hostile state stays short)."""
+    shown = [repr(key) if len(repr(key)) <= 60 else repr(key)[:57] + "..." for key in keys[:limit]]
+    return "[" + ", ".join(shown) + (f", and {len(keys) - limit} more" if len(keys) > limit else "") + "]"
+
+
 # ---------------------------------------------------------------------------------------------------
 # Learning-rate schedules
 # ---------------------------------------------------------------------------------------------------
@@ -180,8 +186,8 @@ class Optimizer:
         missing = [key for key in expected_keys if key not in state]
         unexpected = [key for key in state if key not in expected_keys]
         if missing or unexpected:
-            problems = ([f"missing {missing}"] if missing else []) + (
-                [f"unexpected {unexpected}"] if unexpected else []
+            problems = ([f"missing {_key_list(missing)}"] if missing else []) + (
+                [f"unexpected {_key_list(unexpected)}"] if unexpected else []
             )
             raise ValueError(
                 f"{caller}: a state_dict() of {class_name} has the keys {expected_keys} "

@@ -385,6 +385,12 @@ BAD_STATES = [
     (_sgd_after_one_step, _set("steps", 0), r"'steps' is 0 but 'momentum_buffers' is filled in"),
     (_sgd_after_one_step, lambda s: s.pop("momentum_buffers"), r"missing \['momentum_buffers'\]"),
     (_sgd_after_one_step, _set("lr", 0.5), r"unexpected \['lr'\]"),
+    (_sgd_after_one_step, _set("k" * 10_000, 0.5), r"unexpected \['kkkkk.*\.\.\.\]\)$"),
+    (
+        _sgd_after_one_step,
+        lambda s: s.update({f"k{i}": i for i in range(100)}),
+        r"unexpected \['k0', 'k1', 'k2', 'k3', 'k4', and 95 more\]\)$",
+    ),
 ]
 
 
