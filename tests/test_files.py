@@ -71,6 +71,19 @@ def test_an_existing_file_keeps_its_permission_bits(tmp_path, mode):
     assert stat.S_IMODE(target.stat().st_mode) == mode
 
 
+def test_root_replacing_another_users_file_keeps_its_owner_and_group(tmp_path):
+    if not hasattr(os, "geteuid") or os.geteuid() != 0:
+        pytest.skip("only root can give a file to another user")
+    target = tmp_path / "student.json"
+    target.write_text("old")
+    os.chown(target, 4321, 8765)
+    target.chmod(0o640)
+    atomic_write(target, "new")
+    info = target.stat()
+    assert (info.st_uid, info.st_gid, stat.S_IMODE(info.st_mode)) == (4321, 8765, 0o640)
+    assert target.read_text() == "new"
+
+
 def test_a_read_only_file_is_refused_and_kept(tmp_path, monkeypatch):
     # Root may write anything, so ask os.access the way an ordinary user's kernel would answer.
     target = tmp_path / "model.json"
