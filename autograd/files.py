@@ -78,7 +78,7 @@ def _kind_of(mode: int) -> str | None:
         return "a FIFO (named pipe)"
     if stat.S_ISSOCK(mode):
         return "a socket"
-    return "not a regular file"
+    return "a special file"  # a door, a whiteout, ...: whatever it is, not ours to replace
 
 
 def _refuse_unless_regular(info: os.stat_result, shown: str, what: str) -> None:
