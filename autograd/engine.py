@@ -1,9 +1,13 @@
 """The scalar reverse-mode autodiff engine: `Value`, the op registry, topological order, backward.
 
-Every operation is one small block that computes its forward value and, right beside it, the local
-derivative of its output with respect to each operand. The chain rule lives in exactly one place,
-`Value.backward()`, which walks the graph in reverse topological order and, for every edge,
-adds `local derivative * upstream grad` to the child's grad. Nothing else computes gradients.
+Every operation is one small block: the eager method computes its forward value and, right beside
+it, the local derivative of its output with respect to each operand; its `register_op` line above
+it declares everything else that is per op (the derivative as text, how formulas and drawings write
+it, and the code the compiler emits for it). Each local derivative is therefore defined once, in its
+op. `Value.backward()` is the reference traversal: it walks the graph in reverse topological order
+and, for every edge, adds ``local derivative * upstream grad`` to the child's grad. The stepper
+(`autograd.steps`) and compiled code (`autograd.compiler`) are other traversals of the same
+records, tested bit for bit against it.
 """
 
 from __future__ import annotations
@@ -11,18 +15,26 @@ from __future__ import annotations
 import math
 import numbers
 import operator
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
-from typing import TypeVar, Union
+import threading
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any, Literal, TypeVar, Union
 
 __all__ = [
     "OPS",
+    "Guard",
+    "OpCode",
     "OpSpec",
     "Value",
+    "as_value",
+    "describe_operand",
     "dot",
     "register_op",
+    "seed_backward",
     "topological_order",
     "vsum",
+    "watch_data_reads",
 ]
 
 Number = int | float
@@ -30,21 +42,95 @@ Operand = Union["Value", int, float]
 
 _isfinite = math.isfinite
 _mul = operator.mul
+_exp = math.exp
+_log1p = math.log1p
 _ZERO_LOCALS: tuple[float, ...] = ()
+
+# How tightly a formula binds, as in Python: the stepper parenthesises an operand whose formula binds
+# less tightly than its position needs (see OpSpec.precedence and OpSpec.operand_precedence).
+ADDITIVE, MULTIPLICATIVE, UNARY, POWER, ATOM = 1, 2, 3, 4, 5
 
 
 # ---------------------------------------------------------------------------------------------------
-# The op registry: every differentiable primitive declares its derivative as text, once, here.
+# The op registry: everything that is per op is declared once, next to the op.
 # ---------------------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
-class OpSpec:
-    """One registered primitive.
+class Guard:
+    """A domain check that compiled code runs before an op, where the eager op raises.
 
-    `arity` is the number of operands (None for n-ary ops such as `sum` and `dot`).
-    `derivatives` holds one text per operand position (a single text for n-ary ops), e.g.
-    ``("d(a*b)/da = b", "d(a*b)/db = a")``; the stepper and the renderer show these.
+    `condition` is a Python expression in the same language as `OpCode`'s templates that is true
+    when the operands are outside the op's domain; `error` is raised with ``compiled <op>:
+    <message>, got <operand>`` (`message` may use ``{c}`` for the op's recorded constant), where the
+    operand shown is the op's operand `operand` (0 for ``a``, 1 for ``b``).
+    """
+
+    condition: str
+    error: type[Exception]
+    message: str
+    operand: int = 0
+
+
+@dataclass(frozen=True)
+class OpCode:
+    """How the compiler writes an op, as Python expressions over a small, fixed vocabulary.
+
+    Names: ``a`` and ``b`` are the operands, ``c`` is the number the op recorded in `Value.params`
+    (the exponent of ``x ** 3``), ``out`` is the op's own result (local derivatives only). Functions
+    are called by their `math` names (``exp``, ``log``, ``log1p``, ``tanh``, ``floor``, ...), plus
+    ``abs`` and ``inf``; the compiler binds them to `math` for floats and to `numpy` for batches.
+
+    `forward` computes the value; `locals` holds one local derivative per operand. Both must repeat
+    the eager method's float operations one for one (a registry test checks this bit for bit).
+    Branches are conditional expressions ``x if cond else y``, re-decided on every call; the NumPy
+    dialect is derived mechanically (``numpy.where(cond, x, y)``, ``and``/``or`` as ``&``/``|``).
+    Subexpressions of numbers alone (``c - 1.0``, ``log(c)``) are folded when the code is written.
+    """
+
+    forward: str
+    locals: tuple[str, ...]
+    guards: tuple[Guard, ...] = ()
+
+
+ParamsKind = Literal["none", "constant", "terms", "operands"]
+
+
+@dataclass(frozen=True)
+class OpSpec:
+    """One registered primitive: everything about an op that is not its eager arithmetic.
+
+    Attributes:
+        name: the op's name, stored in `Value.op` of every node it makes.
+        arity: the number of operands (None for n-ary ops such as `sum` and `dot`).
+        symbol: how a drawing labels the op's box; ``{c}`` stands for the recorded constant
+            (``"**{c}"`` draws ``x ** 3`` as ``**3``).
+        derivatives: one text per operand position (a single text for n-ary ops), e.g.
+            ``("d(a*b)/da = b", "d(a*b)/db = a")``; the stepper and the renderer show these.
+        doc: a one-line description (the eager function's docstring by default).
+        function: the eager implementation (set by `register_op`): ``function(a)``,
+            ``function(a, b)`` or, for ``pow``/``rpow``, ``function(a, c)``.
+        formula: how a formula writes a node, with ``{a}``, ``{b}`` for the operands' formulas and
+            ``{c}`` for the recorded constant: ``"{a} + {b}"``, ``"tanh({a})"``, ``"{a}**{c}"``.
+            None for ops without a short formula (the n-ary ones).
+        precedence: how tightly `formula` binds (`ADDITIVE` ... `ATOM`, Python's order).
+        operand_precedence: per operand, the least precedence its formula needs to stand there
+            without parentheses (``sub`` is ``(ADDITIVE, MULTIPLICATIVE)``: ``a - (b - c)``).
+        parse_name: the op's name as a one-argument function of `autograd.parse` (None: not one).
+        code: the compiler's templates (`OpCode`). None for the n-ary ops, whose code the compiler
+            writes from their records (``params_kind``); an op of fixed arity without code works
+            eagerly, and `compile` refuses a graph that holds it.
+        local_formulas: per operand, the local derivative as people write it, for the comments of
+            compiled code, in `OpCode`'s language (``"out * (1 - out)"``, ``"[a > 0]"`` for an
+            indicator); empty to use `code.locals`, None at a position to show no formula there.
+        params_kind: what the op records in `Value.params`: ``"none"``; ``"constant"`` (the
+            number the op was specialised with); ``"terms"`` (`vsum`: None when every term is a
+            Value, else every term in order, numbers included); ``"operands"`` (`dot`: the tuple
+            ``(weights, inputs, bias)`` as given, numbers as floats).
+        graph_derivatives: reserved for higher-order derivatives (``backward(create_graph=True)``):
+            a function ``node -> tuple of Values`` building each local derivative from engine ops,
+            so that a gradient is itself a graph. No op defines it yet and nothing reads it; when
+            it comes, it belongs here, in the op's one definition.
     """
 
     name: str
@@ -52,6 +138,15 @@ class OpSpec:
     symbol: str
     derivatives: tuple[str, ...]
     doc: str = ""
+    function: Callable[..., Any] | None = None
+    formula: str | None = None
+    precedence: int = ATOM
+    operand_precedence: tuple[int, ...] = ()
+    parse_name: str | None = None
+    code: OpCode | None = None
+    local_formulas: tuple[str | None, ...] = ()
+    params_kind: ParamsKind = "none"
+    graph_derivatives: Callable[[Value], tuple[Value, ...]] | None = field(default=None, compare=False)
 
     def derivative_text(self, position: int) -> str:
         """The derivative text for the operand at `position` (n-ary ops share one text)."""
@@ -59,24 +154,71 @@ class OpSpec:
             return self.derivatives[0]
         return self.derivatives[position]
 
+    def symbol_for(self, node: Value) -> str:
+        """The drawing's label for `node`'s op: `symbol`, with ``{c}`` filled in from its record."""
+        if "{c}" in self.symbol and isinstance(node.params, float):
+            return self.symbol.format(c=format(node.params, "g"))
+        return self.symbol.replace("{c}", "")
+
 
 OPS: dict[str, OpSpec] = {}
 
-_F = TypeVar("_F", bound=Callable)
+_F = TypeVar("_F", bound=Callable[..., Any])
 
 
 def register_op(
-    name: str, arity: int | None, symbol: str, *derivatives: str, doc: str = ""
+    name: str,
+    arity: int | None,
+    symbol: str,
+    *derivatives: str,
+    doc: str = "",
+    formula: str | None = None,
+    precedence: int | None = None,
+    operand_precedence: Sequence[int] | None = None,
+    parse_name: str | None = None,
+    code: OpCode | None = None,
+    local_formulas: Sequence[str | None] = (),
+    params_kind: ParamsKind = "none",
 ) -> Callable[[_F], _F]:
-    """Register a primitive op in `OPS` and return the decorated function unchanged (zero cost)."""
+    """Register a primitive op in `OPS` and return the decorated function unchanged (zero cost).
+
+    A function-style op needs only its `parse_name`: its formula is then ``name(a)``. See `OpSpec`
+    for every field; the README's "Adding an op" shows a whole new op.
+    """
     if name in OPS:
         raise ValueError(f"op {name!r} is already registered")
     expected = 1 if arity is None else arity
     if len(derivatives) != expected:
         raise ValueError(f"op {name!r}: expected {expected} derivative texts, got {len(derivatives)}")
+    if code is not None and len(code.locals) != expected:
+        raise ValueError(
+            f"op {name!r}: expected {expected} local derivative templates, got {len(code.locals)}"
+        )
+    if local_formulas and len(local_formulas) != expected:
+        raise ValueError(f"op {name!r}: expected {expected} local formulas, got {len(local_formulas)}")
+    if formula is None and parse_name is not None:
+        formula = f"{parse_name}({{a}})"
+    if operand_precedence is None:
+        operand_precedence = (0,) * expected  # inside a call's parentheses anything goes
+    if precedence is None:
+        precedence = ATOM
 
     def decorate(fn: _F) -> _F:
-        OPS[name] = OpSpec(name, arity, symbol, tuple(derivatives), doc or (fn.__doc__ or "").strip())
+        OPS[name] = OpSpec(
+            name,
+            arity,
+            symbol,
+            tuple(derivatives),
+            doc or (fn.__doc__ or "").strip(),
+            fn,
+            formula,
+            precedence,
+            tuple(operand_precedence),
+            parse_name,
+            code,
+            tuple(local_formulas),
+            params_kind,
+        )
         return fn
 
     return decorate
@@ -87,7 +229,8 @@ def register_op(
 # ---------------------------------------------------------------------------------------------------
 
 
-def _describe(value: object) -> str:
+def describe_operand(value: object) -> str:
+    """``'abc' (str)``: how error messages show an offending value (its repr, cut to 60 characters)."""
     text = repr(value)
     if len(text) > 60:
         text = text[:57] + "..."
@@ -99,7 +242,7 @@ def _as_float(value: object, op: str) -> float:
     if type(value) is float:
         number = value
     elif isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{op}: unsupported operand {_describe(value)}; expected a number or a Value")
+        raise TypeError(f"{op}: unsupported operand {describe_operand(value)}; expected a number or a Value")
     else:
         number = float(value)
     if not _isfinite(number):
@@ -107,8 +250,8 @@ def _as_float(value: object, op: str) -> float:
     return number
 
 
-def _as_value(value: object, op: str) -> Value:
-    """`value` itself if it is a Value, else a constant leaf holding the number."""
+def as_value(value: object, op: str) -> Value:
+    """`value` itself if it is a Value, else a constant leaf holding the number (errors name `op`)."""
     if isinstance(value, Value):
         return value
     return Value(_as_float(value, op), "", (), _ZERO_LOCALS, "const")
@@ -117,6 +260,46 @@ def _as_value(value: object, op: str) -> Value:
 def _overflow(op: str, *operands: float) -> OverflowError:
     shown = ", ".join(repr(x) for x in operands)
     return OverflowError(f"{op}: result is too large for a float (operands: {shown})")
+
+
+# ---------------------------------------------------------------------------------------------------
+# Watching data reads: the hook a tracer uses to see Python code decide on a Value's data.
+# ---------------------------------------------------------------------------------------------------
+
+DataReadObserver = Callable[[str, tuple[object, ...]], None]
+
+_watchers = 0  # traces running in any thread; while 0, comparisons pay one global lookup
+_watchers_lock = threading.Lock()
+_thread_watchers = threading.local()
+
+
+@contextmanager
+def watch_data_reads(observer: DataReadObserver) -> Iterator[None]:
+    """While active, in this thread only, ``observer(kind, operands)`` hears every data read that
+    decides something: the comparisons ``<``, ``<=``, ``>``, ``>=`` of a Value (kind is the
+    operator) and ``float(value)`` (kind ``"float"``). Other threads are not watched, and
+    nothing about `Value` changes: the hook is the engine's own, so it cannot outlive the block.
+
+    Reading ``.data`` is not seen (it is a plain attribute, and watching it would slow every op).
+    """
+    global _watchers
+    stack = getattr(_thread_watchers, "stack", None)
+    if stack is None:
+        stack = _thread_watchers.stack = []
+    stack.append(observer)
+    with _watchers_lock:
+        _watchers += 1
+    try:
+        yield
+    finally:
+        with _watchers_lock:
+            _watchers -= 1
+        stack.remove(observer)
+
+
+def _data_read(kind: str, *operands: object) -> None:
+    for observer in getattr(_thread_watchers, "stack", ()):
+        observer(kind, operands)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -136,8 +319,10 @@ class Value:
         op: the registered op name that made this value (``""`` for a leaf you created,
             ``"const"`` for a number that was used as an operand).
         label: an optional human-readable name shown by the renderer and the stepper.
-        constant: the number an op was specialised with (the exponent of ``x ** 3``, the base
-            of ``2 ** x``), else None.
+        params: what the op's forward used besides its children, recorded so that tools never
+            have to guess it (see `OpSpec.params_kind`): the exponent of ``x ** 3`` and the base
+            of ``2 ** x`` (a float), `dot`'s ``(weights, inputs, bias)``, `vsum`'s terms when
+            numbers were among them; None for every other node.
 
     Values hash by identity; ``==`` is identity too, so values can sit in sets and dicts.
 
@@ -146,14 +331,14 @@ class Value:
     Comparisons ``<, <=, >, >=`` compare `data` and return plain bools (they are not differentiable).
     """
 
-    __slots__ = ("data", "grad", "children", "local_grads", "op", "label", "constant")
+    __slots__ = ("data", "grad", "children", "local_grads", "op", "label", "params")
     data: float
     grad: float
     children: tuple[Value, ...]
     local_grads: tuple[float, ...]
     op: str
     label: str
-    constant: float | None
+    params: Any
 
     def __init__(
         self,
@@ -162,7 +347,7 @@ class Value:
         children: tuple[Value, ...] = (),
         local_grads: tuple[float, ...] = _ZERO_LOCALS,
         op: str = "",
-        constant: float | None = None,
+        params: Any = None,
     ) -> None:
         if type(data) is not float:
             data = _as_float(data, op or "Value")
@@ -172,14 +357,14 @@ class Value:
                 raise _overflow(op, *(child.data for child in children))
             raise ValueError(f"{op or 'Value'}: data must be a finite number, got {data!r}")
         if label and not isinstance(label, str):
-            raise TypeError(f"Value: label must be a str, got {_describe(label)}")
+            raise TypeError(f"Value: label must be a str, got {describe_operand(label)}")
         self.data = data
         self.grad = 0.0
         self.children = children
         self.local_grads = local_grads
         self.op = op
         self.label = label
-        self.constant = constant
+        self.params = params
 
     def __repr__(self) -> str:
         parts = [f"data={self.data!r}", f"grad={self.grad!r}"]
@@ -190,61 +375,94 @@ class Value:
         return f"Value({', '.join(parts)})"
 
     def __float__(self) -> float:
+        if _watchers:
+            _data_read("float", self)
         return self.data
 
     # Comparisons look at data only; they exist for data-dependent code such as `max` or sorting.
     def __lt__(self, other: Operand) -> bool:
+        if _watchers:
+            _data_read("<", self, other)
         return self.data < _data_of(other, "<")
 
     def __le__(self, other: Operand) -> bool:
+        if _watchers:
+            _data_read("<=", self, other)
         return self.data <= _data_of(other, "<=")
 
     def __gt__(self, other: Operand) -> bool:
+        if _watchers:
+            _data_read(">", self, other)
         return self.data > _data_of(other, ">")
 
     def __ge__(self, other: Operand) -> bool:
+        if _watchers:
+            _data_read(">=", self, other)
         return self.data >= _data_of(other, ">=")
 
     __hash__ = object.__hash__
 
     # ---- binary arithmetic --------------------------------------------------------------------
 
-    @register_op("add", 2, "+", "d(a+b)/da = 1", "d(a+b)/db = 1")
+    @register_op(
+        "add", 2, "+", "d(a+b)/da = 1", "d(a+b)/db = 1",
+        formula="{a} + {b}", precedence=ADDITIVE, operand_precedence=(ADDITIVE, ADDITIVE),
+        code=OpCode("a + b", ("1.0", "1.0")),
+    )  # fmt: skip
     def __add__(self, other: Operand) -> Value:
-        other = _as_value(other, "add")
+        other = as_value(other, "add")
         return Value(self.data + other.data, "", (self, other), (1.0, 1.0), "add")
 
     def __radd__(self, other: Number) -> Value:
-        return _as_value(other, "add") + self
+        return as_value(other, "add") + self
 
-    @register_op("sub", 2, "-", "d(a-b)/da = 1", "d(a-b)/db = -1")
+    @register_op(
+        "sub", 2, "-", "d(a-b)/da = 1", "d(a-b)/db = -1",
+        formula="{a} - {b}", precedence=ADDITIVE, operand_precedence=(ADDITIVE, MULTIPLICATIVE),
+        code=OpCode("a - b", ("1.0", "-1.0")),
+    )  # fmt: skip
     def __sub__(self, other: Operand) -> Value:
-        other = _as_value(other, "sub")
+        other = as_value(other, "sub")
         return Value(self.data - other.data, "", (self, other), (1.0, -1.0), "sub")
 
     def __rsub__(self, other: Number) -> Value:
-        return _as_value(other, "sub") - self
+        return as_value(other, "sub") - self
 
-    @register_op("mul", 2, "*", "d(a*b)/da = b", "d(a*b)/db = a")
+    @register_op(
+        "mul", 2, "*", "d(a*b)/da = b", "d(a*b)/db = a",
+        formula="{a}*{b}", precedence=MULTIPLICATIVE, operand_precedence=(MULTIPLICATIVE, MULTIPLICATIVE),
+        code=OpCode("a * b", ("b", "a")),
+    )  # fmt: skip
     def __mul__(self, other: Operand) -> Value:
-        other = _as_value(other, "mul")
+        other = as_value(other, "mul")
         return Value(self.data * other.data, "", (self, other), (other.data, self.data), "mul")
 
     def __rmul__(self, other: Number) -> Value:
-        return _as_value(other, "mul") * self
+        return as_value(other, "mul") * self
 
-    @register_op("div", 2, "/", "d(a/b)/da = 1/b", "d(a/b)/db = -a/b**2")
+    @register_op(
+        "div", 2, "/", "d(a/b)/da = 1/b", "d(a/b)/db = -a/b**2",
+        formula="{a}/{b}", precedence=MULTIPLICATIVE, operand_precedence=(MULTIPLICATIVE, UNARY),
+        code=OpCode(
+            "a / b", ("1.0 / b", "-a / (b * b)"),
+            (Guard("b == 0.0", ZeroDivisionError, "division by zero", operand=1),),
+        ),
+        local_formulas=("1 / b", None),
+    )  # fmt: skip
     def __truediv__(self, other: Operand) -> Value:
-        other = _as_value(other, "div")
+        other = as_value(other, "div")
         a, b = self.data, other.data
         if b == 0.0:
             raise ZeroDivisionError(f"div: division by zero ({a!r} / {b!r})")
         return Value(a / b, "", (self, other), (1.0 / b, -a / (b * b)), "div")
 
     def __rtruediv__(self, other: Number) -> Value:
-        return _as_value(other, "div") / self
+        return as_value(other, "div") / self
 
-    @register_op("neg", 1, "-", "d(-a)/da = -1")
+    @register_op(
+        "neg", 1, "-", "d(-a)/da = -1",
+        formula="-{a}", precedence=UNARY, operand_precedence=(UNARY,), code=OpCode("-a", ("-1.0",)),
+    )  # fmt: skip
     def __neg__(self) -> Value:
         return Value(-self.data, "", (self,), (-1.0,), "neg")
 
@@ -255,7 +473,19 @@ class Value:
             return self._pow_value(exponent)
         return self._pow_number(_as_float(exponent, "pow"))
 
-    @register_op("pow", 1, "**", "d(a**c)/da = c*a**(c-1)", doc="a ** c for a number c")
+    @register_op(
+        "pow", 1, "**{c}", "d(a**c)/da = c*a**(c-1)", doc="a ** c for a number c",
+        formula="{a}**{c}", precedence=POWER, operand_precedence=(ATOM,), params_kind="constant",
+        code=OpCode(
+            "a ** c",
+            ("0.0 if c == 0.0 else (inf if a == 0.0 and c < 1.0 else c * a ** (c - 1.0))",),
+            (
+                Guard("a < 0.0 and floor(c) != c", ValueError, "negative base with non-integer exponent {c}"),
+                Guard("a == 0.0 and c < 0.0", ZeroDivisionError, "0.0 cannot be raised to the power {c}"),
+            ),
+        ),
+        local_formulas=("c * a ** (c - 1)",),
+    )  # fmt: skip
     def _pow_number(self, c: float) -> Value:
         a = self.data
         if a < 0.0 and not c.is_integer():
@@ -275,8 +505,10 @@ class Value:
         return Value(out, "", (self,), (local,), "pow", c)
 
     @register_op(
-        "rpow", 1, "**", "d(c**a)/da = c**a * log(c)", doc="c ** a for a positive number c (e.g. 2 ** x)"
-    )
+        "rpow", 1, "{c}**", "d(c**a)/da = c**a * log(c)", doc="c ** a for a positive number c (e.g. 2 ** x)",
+        formula="{c}**{a}", precedence=POWER, operand_precedence=(UNARY,), params_kind="constant",
+        code=OpCode("c ** a", ("out * log(c)",)),
+    )  # fmt: skip
     def __rpow__(self, base: Number) -> Value:
         c = _as_float(base, "rpow")
         if c <= 0.0:
@@ -287,7 +519,22 @@ class Value:
             raise _overflow("rpow", c, self.data) from None
         return Value(out, "", (self,), (out * math.log(c),), "rpow", c)
 
-    @register_op("vpow", 2, "**", "d(a**b)/da = b*a**(b-1)", "d(a**b)/db = a**b * log(a)")
+    @register_op(
+        "vpow", 2, "**", "d(a**b)/da = b*a**(b-1)", "d(a**b)/db = a**b * log(a)",
+        formula="{a}**{b}", precedence=POWER, operand_precedence=(ATOM, POWER),
+        code=OpCode(
+            "a ** b",
+            (
+                "(inf if b < 1.0 else (1.0 if b == 1.0 else 0.0)) if a == 0.0 else b * a ** (b - 1.0)",
+                "0.0 if a == 0.0 else out * log(a)",
+            ),
+            (
+                Guard("a < 0.0", ValueError, "base must be >= 0 when the exponent is a Value"),
+                Guard("a == 0.0 and b <= 0.0", ZeroDivisionError, "0.0 cannot be raised to a power <= 0", 1),
+            ),
+        ),
+        local_formulas=("b * a ** (b - 1)", "out * log(a)"),
+    )  # fmt: skip
     def _pow_value(self, exponent: Value) -> Value:
         a, b = self.data, exponent.data
         if a < 0.0:
@@ -310,7 +557,7 @@ class Value:
 
     # ---- elementary functions -----------------------------------------------------------------
 
-    @register_op("exp", 1, "exp", "d(exp a)/da = exp a")
+    @register_op("exp", 1, "exp", "d(exp a)/da = exp a", parse_name="exp", code=OpCode("exp(a)", ("out",)))
     def exp(self) -> Value:
         try:
             out = math.exp(self.data)
@@ -318,14 +565,25 @@ class Value:
             raise _overflow("exp", self.data) from None
         return Value(out, "", (self,), (out,), "exp")
 
-    @register_op("log", 1, "log", "d(log a)/da = 1/a")
+    @register_op(
+        "log", 1, "log", "d(log a)/da = 1/a", parse_name="log",
+        code=OpCode("log(a)", ("1.0 / a",), (Guard("a <= 0.0", ValueError, "operand must be > 0"),)),
+    )  # fmt: skip
     def log(self) -> Value:
         a = self.data
         if a <= 0.0:
             raise ValueError(f"log: operand must be > 0, got {a!r}")
         return Value(math.log(a), "", (self,), (1.0 / a,), "log")
 
-    @register_op("sqrt", 1, "sqrt", "d(sqrt a)/da = 1/(2*sqrt a)")
+    @register_op(
+        "sqrt", 1, "sqrt", "d(sqrt a)/da = 1/(2*sqrt a)", parse_name="sqrt",
+        code=OpCode(
+            "sqrt(a)",
+            ("0.5 / out if out > 0.0 else inf",),
+            (Guard("a < 0.0", ValueError, "operand must be >= 0"),),
+        ),
+        local_formulas=("0.5 / out",),
+    )  # fmt: skip
     def sqrt(self) -> Value:
         a = self.data
         if a < 0.0:
@@ -334,13 +592,23 @@ class Value:
         local = 0.5 / out if out > 0.0 else math.inf  # infinite slope at 0, as in PyTorch
         return Value(out, "", (self,), (local,), "sqrt")
 
-    @register_op("tanh", 1, "tanh", "d(tanh a)/da = (1-t)*(1+t), t = tanh a")
+    @register_op(
+        "tanh", 1, "tanh", "d(tanh a)/da = (1-t)*(1+t), t = tanh a", parse_name="tanh",
+        code=OpCode("tanh(a)", ("(1.0 - out) * (1.0 + out)",)),
+    )  # fmt: skip
     def tanh(self) -> Value:
         t = math.tanh(self.data)
         # (1-t)(1+t) rather than 1-t*t: no cancellation when |t| is close to 1.
         return Value(t, "", (self,), ((1.0 - t) * (1.0 + t),), "tanh")
 
-    @register_op("sigmoid", 1, "σ", "d(σ(a))/da = s*(1-s), s = σ(a)")
+    @register_op(
+        "sigmoid", 1, "σ", "d(σ(a))/da = s*(1-s), s = σ(a)", parse_name="sigmoid",
+        code=OpCode(
+            "1.0 / (1.0 + exp(-a)) if a >= 0.0 else exp(a) / (1.0 + exp(a))",
+            ("out * (1.0 - out) if a >= 0.0 else out * (1.0 / (1.0 + exp(a)))",),
+        ),
+        local_formulas=("out * (1 - out)",),
+    )  # fmt: skip
     def sigmoid(self) -> Value:
         a = self.data
         # Only ever exponentiate a non-positive number, so no finite input can overflow.
@@ -353,14 +621,40 @@ class Value:
             one_minus_s = 1.0 / (1.0 + e)
         return Value(s, "", (self,), (s * one_minus_s,), "sigmoid")
 
-    @register_op("relu", 1, "relu", "d(relu a)/da = 1 if a > 0 else 0")
+    @register_op(
+        "softplus", 1, "softplus", "d(softplus a)/da = σ(a)", parse_name="softplus",
+        code=OpCode(
+            "a + log1p(exp(-a)) if a >= 0.0 else log1p(exp(a))",
+            ("1.0 / (1.0 + exp(-a)) if a >= 0.0 else exp(a) / (1.0 + exp(a))",),
+        ),
+        local_formulas=("σ(a)",),
+    )  # fmt: skip
+    def softplus(self) -> Value:
+        """log(1 + exp(self)), stable for every finite value; its derivative is σ(self)."""
+        a = self.data
+        # Only ever exponentiate a non-positive number: a + log(1 + exp(-a)) for a >= 0, else
+        # log(1 + exp(a)); log1p keeps the tiny values of softplus far below 0 accurate.
+        if a >= 0.0:
+            e = _exp(-a)
+            return Value(a + _log1p(e), "", (self,), (1.0 / (1.0 + e),), "softplus")
+        e = _exp(a)
+        return Value(_log1p(e), "", (self,), (e / (1.0 + e),), "softplus")
+
+    @register_op(
+        "relu", 1, "relu", "d(relu a)/da = 1 if a > 0 else 0", parse_name="relu",
+        code=OpCode("a if a > 0.0 else 0.0", ("1.0 if a > 0.0 else 0.0",)),
+    )  # fmt: skip
     def relu(self) -> Value:
         a = self.data
         if a > 0.0:
             return Value(a, "", (self,), (1.0,), "relu")
         return Value(0.0, "", (self,), (0.0,), "relu")
 
-    @register_op("abs", 1, "abs", "d|a|/da = sign(a) (0 at a = 0)")
+    @register_op(
+        "abs", 1, "abs", "d|a|/da = sign(a) (0 at a = 0)", parse_name="abs",
+        code=OpCode("abs(a)", ("1.0 if a > 0.0 else (-1.0 if a < 0.0 else 0.0)",)),
+        local_formulas=("sign(a)",),
+    )  # fmt: skip
     def __abs__(self) -> Value:
         a = self.data
         sign = 1.0 if a > 0.0 else (-1.0 if a < 0.0 else 0.0)
@@ -370,15 +664,46 @@ class Value:
         """|self|; the same as the built-in ``abs(value)``."""
         return self.__abs__()
 
-    @register_op("sin", 1, "sin", "d(sin a)/da = cos a")
+    @register_op("sin", 1, "sin", "d(sin a)/da = cos a", parse_name="sin", code=OpCode("sin(a)", ("cos(a)",)))
     def sin(self) -> Value:
         a = self.data
         return Value(math.sin(a), "", (self,), (math.cos(a),), "sin")
 
-    @register_op("cos", 1, "cos", "d(cos a)/da = -sin a")
+    @register_op(
+        "cos", 1, "cos", "d(cos a)/da = -sin a", parse_name="cos", code=OpCode("cos(a)", ("-sin(a)",))
+    )
     def cos(self) -> Value:
         a = self.data
         return Value(math.cos(a), "", (self,), (-math.sin(a),), "cos")
+
+    # ---- choices and constants made inside the graph ------------------------------------------
+
+    @register_op(
+        "max", 2, "max", "d max(a,b)/da = 1 if a >= b else 0", "d max(a,b)/db = 0 if a >= b else 1",
+        formula="max({a}, {b})", operand_precedence=(0, 0),
+        code=OpCode("a if a >= b else b", ("1.0 if a >= b else 0.0", "0.0 if a >= b else 1.0")),
+        local_formulas=("[a >= b]", "[a < b]"),
+    )  # fmt: skip
+    def max(self, other: Operand) -> Value:
+        """The larger of self and `other` (self on ties) as a node, so the choice is in the graph:
+        compiled code makes it again on every call, and the gradient flows to the chosen one."""
+        other = as_value(other, "max")
+        if self.data >= other.data:
+            return Value(self.data, "", (self, other), (1.0, 0.0), "max")
+        return Value(other.data, "", (self, other), (0.0, 1.0), "max")
+
+    @register_op(
+        "stop_gradient", 1, "stop", "d(stop_gradient a)/da = 0 (by definition)", parse_name="stop_gradient",
+        code=OpCode("a", ("0.0",)),
+    )  # fmt: skip
+    def stop_gradient(self) -> Value:
+        """The same number, treated as a constant by backprop (local derivative 0).
+
+        For a value that only shifts a computation and cancels out of its result, such as the
+        maximum subtracted inside `logsumexp`: it is recomputed from the inputs on every call (in
+        compiled code too), but no gradient flows back through it.
+        """
+        return Value(self.data, "", (self,), (0.0,), "stop_gradient")
 
     # ---- the chain rule -----------------------------------------------------------------------
 
@@ -389,7 +714,7 @@ class Value:
         (child, local_grad) pair, ``child.grad += local_grad * node.grad``. No recursion, so graphs
         of any depth work.
 
-        Semantics:
+        Semantics (shared with every other traversal through `seed_backward`):
           * every interior node's grad is reset before the pass, so calling `backward()` twice
             gives the same interior grads as calling it once;
           * leaves (values with no children: your inputs and parameters) *accumulate*, as in
@@ -398,17 +723,29 @@ class Value:
           * `self` gets grad 1.0 (added to its grad if `self` is itself a leaf).
         """
         order = topological_order(self)
-        for node in order:
-            if node.children:
-                node.grad = 0.0
-        if self.children:
-            self.grad = 1.0
-        else:
-            self.grad += 1.0
+        seed_backward(order, self)
         for node in reversed(order):
             upstream = node.grad
             for child, local in zip(node.children, node.local_grads):
                 child.grad += local * upstream
+
+
+def seed_backward(order: Sequence[Value], root: Value) -> float:
+    """The start of a backward pass over `order` (``topological_order(root)``): every interior
+    node's grad is reset to 0 and the root is seeded with d root / d root = 1 (added to its grad
+    if the root is a leaf). Returns the root's grad before seeding.
+
+    `Value.backward` and `autograd.steps.chain_rule_steps` both start here, so their rules agree.
+    """
+    for node in order:
+        if node.children:
+            node.grad = 0.0
+    before = root.grad
+    if root.children:
+        root.grad = 1.0
+    else:
+        root.grad += 1.0
+    return before
 
 
 def _data_of(value: object, op: str) -> float:
@@ -422,21 +759,34 @@ def _data_of(value: object, op: str) -> float:
 # ---------------------------------------------------------------------------------------------------
 
 
-@register_op("sum", None, "Σ", "d(Σ xᵢ)/dxᵢ = 1", doc="vsum(values): the sum of many values")
+@register_op(
+    "sum", None, "Σ", "d(Σ xᵢ)/dxᵢ = 1", doc="vsum(values): the sum of many values", params_kind="terms"
+)
 def vsum(values: Iterable[Operand]) -> Value:
     """The sum of `values` (Values and/or numbers) as ONE graph node.
 
-    Numbers are folded into the result and are not children. ``vsum([])`` is 0.0.
+    The terms are added left to right from 0.0, numbers where they stand. Numbers are not
+    children; when there are any, the node records every term in order in `params`, so a tool
+    can repeat the very same additions. ``vsum([])`` is 0.0.
     """
     children: list[Value] = []
+    terms: list[Value | float] | None = None  # only built once a number turns up
     total = 0.0
     for item in values:
         if isinstance(item, Value):
             children.append(item)
             total += item.data
+            if terms is not None:
+                terms.append(item)
         else:
-            total += _as_float(item, "sum")
-    return Value(total, "", tuple(children), (1.0,) * len(children), "sum")
+            number = _as_float(item, "sum")
+            if terms is None:
+                terms = list(children)
+            terms.append(number)
+            total += number
+    return Value(
+        total, "", tuple(children), (1.0,) * len(children), "sum", None if terms is None else tuple(terms)
+    )
 
 
 @register_op(
@@ -445,13 +795,16 @@ def vsum(values: Iterable[Operand]) -> Value:
     "Σw·x",
     "d(Σ wᵢxᵢ + b)/dwᵢ = xᵢ, d/dxᵢ = wᵢ, d/db = 1",
     doc="dot(ws, xs, bias): a weighted sum, optionally plus a bias",
+    params_kind="operands",
 )
 def dot(weights: Sequence[Operand], inputs: Sequence[Operand], bias: Operand | None = None) -> Value:
     """Σ wᵢ·xᵢ (+ bias) as ONE graph node: a neuron's pre-activation in a single step.
 
     Either side may hold numbers or Values; only Values become children. The children are the
     weights that are Values, then the inputs that are Values, then the bias if it is a Value;
-    each weight's local derivative is its input and vice versa.
+    each weight's local derivative is its input and vice versa. The node records its operands
+    as given, ``params = (weights, inputs, bias)`` (numbers as floats), so a tool reads the
+    structure instead of recovering it.
     """
     weights = tuple(weights)
     inputs = tuple(inputs)
@@ -481,6 +834,9 @@ def dot(weights: Sequence[Operand], inputs: Sequence[Operand], bias: Operand | N
         pairs = weight_children + input_children
         children = tuple(child for child, _ in pairs)  # type: ignore[misc]
         local_grads = tuple(local for _, local in pairs)
+        # The record keeps numbers as the floats that were multiplied.
+        weights = tuple(w if isinstance(w, Value) else d for w, d in zip(weights, weight_data))
+        inputs = tuple(x if isinstance(x, Value) else d for x, d in zip(inputs, input_data))
     total = sum(map(_mul, weight_data, input_data))
     if bias is not None:
         if isinstance(bias, Value):
@@ -488,13 +844,14 @@ def dot(weights: Sequence[Operand], inputs: Sequence[Operand], bias: Operand | N
             children = (*children, bias)
             local_grads = (*local_grads, 1.0)
         else:
-            total = total + _as_float(bias, "dot")
+            bias = _as_float(bias, "dot")
+            total = total + bias
     if not _isfinite(total):
         # One check covers every operand: name the first non-finite one, else it is an overflow.
         for x in input_data:
             _as_float(x, "dot")
         raise _overflow("dot", *weight_data, *input_data)
-    return Value(total, "", children, local_grads, "dot")
+    return Value(total, "", children, local_grads, "dot", (weights, inputs, bias))
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -511,7 +868,7 @@ def topological_order(root: Value) -> list[Value]:
     The last element is `root`. Iterative depth-first search with an explicit stack.
     """
     if not isinstance(root, Value):
-        raise TypeError(f"topological_order: expected a Value, got {_describe(root)}")
+        raise TypeError(f"topological_order: expected a Value, got {describe_operand(root)}")
     order: list[Value] = []
     visited: set[Value] = set()
     # When a node is first popped it goes back on the stack with a marker above it, and its

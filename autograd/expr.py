@@ -6,8 +6,9 @@
     0.7071
 
 The language has numbers (``2``, ``0.5``, ``.5``, ``1e-3``), the variables you pass in, the operators
-``+ - * / **`` (with unary ``-`` and ``+``), parentheses, and the one-argument functions
-``exp log sqrt tanh sigmoid relu abs sin cos``. Precedence and associativity are Python's:
+``+ - * / **`` (with unary ``-`` and ``+``), parentheses, and the one-argument functions of the op
+registry (`FUNCTIONS`: ``exp``, ``log``, ``tanh``, ``sigmoid``, ``relu``, ... every op registered
+with a ``parse_name``). Precedence and associativity are Python's:
 ``-x**2`` is ``-(x**2)`` and ``2**3**2`` is ``2**(3**2)``.
 
 Safety: the formula is read by a hand-written tokenizer and recursive-descent parser; it is never
@@ -28,10 +29,10 @@ import keyword
 import math
 import numbers
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 
-from .engine import Value
+from .engine import OPS, Value
 
 __all__ = ["FUNCTIONS", "MAX_FORMULA_LENGTH", "MAX_NESTING", "ExpressionError", "parse"]
 
@@ -42,20 +43,36 @@ MAX_NESTING = 64
 """Deepest nesting accepted: parentheses, function calls, unary signs and ``**`` each count one level.
 Each level costs the parser about five Python frames, so this stays far below the recursion limit."""
 
-FUNCTIONS: dict[str, Callable[[Value], Value]] = {
-    "exp": Value.exp,
-    "log": Value.log,
-    "sqrt": Value.sqrt,
-    "tanh": Value.tanh,
-    "sigmoid": Value.sigmoid,
-    "relu": Value.relu,
-    "abs": Value.abs,
-    "sin": Value.sin,
-    "cos": Value.cos,
-}
-"""The functions a formula may call, each with exactly one argument."""
 
-_FUNCTION_LIST = ", ".join(FUNCTIONS)
+class _RegisteredFunctions(Mapping[str, Callable[[Value], Value]]):
+    """The one-argument functions a formula may call: every op registered with a `parse_name`.
+
+    A live view of `autograd.OPS`, so an op registered later is callable in formulas at once.
+    """
+
+    def _table(self) -> dict[str, Callable[[Value], Value]]:
+        return {
+            spec.parse_name: spec.function
+            for spec in OPS.values()
+            if spec.parse_name is not None and spec.arity == 1 and spec.function is not None
+        }
+
+    def __getitem__(self, name: str) -> Callable[[Value], Value]:
+        return self._table()[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._table())
+
+    def __len__(self) -> int:
+        return len(self._table())
+
+    def __repr__(self) -> str:
+        return f"FUNCTIONS({', '.join(self)})"
+
+
+FUNCTIONS: Mapping[str, Callable[[Value], Value]] = _RegisteredFunctions()
+"""The functions a formula may call, each with exactly one argument (read from the op registry)."""
+
 _EXCERPT_WIDTH = 72  # characters of formula shown above the caret line
 
 
@@ -322,7 +339,8 @@ class _Parser:
         name = self.advance()
         if self.at("("):
             if name.text not in FUNCTIONS:
-                raise self.error(f"unknown function {name.text!r}; the functions are: {_FUNCTION_LIST}", name)
+                known = ", ".join(FUNCTIONS)
+                raise self.error(f"unknown function {name.text!r}; the functions are: {known}", name)
             opening = self.advance()
             self.nest()
             self.parse_sum()

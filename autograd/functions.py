@@ -3,38 +3,48 @@
 None of these declares a derivative of its own: each is a small graph of engine ops, so backprop
 derives its gradient like any other. They are arranged so that no finite input overflows:
 log-sum-exp and softmax subtract the maximum first; softplus only exponentiates non-positive numbers.
+
+Every choice they make from the data (which value is the largest, which formula of softplus is
+stable) is made by an op (`Value.max`, `Value.softplus`), never by Python code reading ``.data``,
+so `autograd.compile` writes the choice into the compiled code and makes it again on every call.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
-from .engine import Operand, Value, _as_value, vsum
+from .engine import Operand, Value, as_value, vsum
 
 __all__ = ["log_sigmoid", "log_softmax", "logsumexp", "softmax", "softplus", "vmax"]
 
 
 def _as_values(values: Iterable[Operand], caller: str) -> list[Value]:
-    items = [_as_value(v, caller) for v in values]
+    items = [as_value(v, caller) for v in values]
     if not items:
         raise ValueError(f"{caller}: needs at least one value, got an empty sequence")
     return items
 
 
-def logsumexp(values: Iterable[Operand]) -> Value:
-    """log Σ exp(vᵢ), computed as m + log Σ exp(vᵢ - m) with m = max vᵢ (a number, not a node).
+def _shift(items: list[Value]) -> Value:
+    """The maximum of `items` as a constant for backprop: subtracting it changes no result."""
+    return _max_of(items).stop_gradient()
 
-    Treating m as a constant is exact: the result does not depend on which m is subtracted.
+
+def logsumexp(values: Iterable[Operand]) -> Value:
+    """log Σ exp(vᵢ), computed as m + log Σ exp(vᵢ - m) with m = max vᵢ.
+
+    m passes through `Value.stop_gradient`: the result does not depend on which m is subtracted,
+    so treating m as a constant is exact, and no gradient flows through it.
     """
     items = _as_values(values, "logsumexp")
-    m = max(item.data for item in items)
+    m = _shift(items)
     return vsum([(item - m).exp() for item in items]).log() + m
 
 
 def softmax(values: Iterable[Operand]) -> list[Value]:
-    """exp(vᵢ) / Σ exp(vⱼ) for each i, max-subtracted so no finite input overflows."""
+    """exp(vᵢ) / Σ exp(vⱼ) for each i, max-subtracted (as in `logsumexp`) so no finite input overflows."""
     items = _as_values(values, "softmax")
-    m = max(item.data for item in items)
+    m = _shift(items)
     exps = [(item - m).exp() for item in items]
     total = vsum(exps)
     return [e / total for e in exps]
@@ -48,32 +58,29 @@ def log_softmax(values: Iterable[Operand]) -> list[Value]:
 
 
 def softplus(value: Operand) -> Value:
-    """log(1 + exp(v)), stable for every finite v.
-
-    For v ≥ 0 it is computed as v + log(1 + exp(-v)), otherwise as log(1 + exp(v)); both
-    formulas are smooth everywhere, so the branch never changes the derivative (σ(v)).
-    """
+    """log(1 + exp(v)), stable for every finite v: the op `Value.softplus` (derivative σ(v))."""
     (v,) = _as_values([value], "softplus")
-    if v.data >= 0.0:
-        return v + ((-v).exp() + 1.0).log()
-    return (v.exp() + 1.0).log()
+    return v.softplus()
 
 
 def log_sigmoid(value: Operand) -> Value:
     """log σ(v) = -softplus(-v), stable for every finite v (log loss on logits uses it)."""
     (v,) = _as_values([value], "log_sigmoid")
-    return -softplus(-v)
+    return -(-v).softplus()
 
 
 def vmax(values: Iterable[Operand]) -> Value:
-    """The largest of `values` (the first one on ties), returned as that very Value.
+    """The largest of `values` (the first one on ties).
 
-    Choosing the maximum is piecewise constant, so the gradient flows to the chosen value only,
-    exactly as max's derivative says; no new node and no rounding are involved.
+    One value is returned as it is; more are compared pairwise by `Value.max` nodes, so the
+    choice is part of the graph: the gradient flows to the chosen value only, exactly as max's
+    derivative says, and compiled code chooses again on every call.
     """
-    items = _as_values(values, "vmax")
-    return max(items, key=_data)
+    return _max_of(_as_values(values, "vmax"))
 
 
-def _data(value: Value) -> float:
-    return value.data
+def _max_of(items: list[Value]) -> Value:
+    largest = items[0]
+    for item in items[1:]:
+        largest = largest.max(item)
+    return largest

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from .engine import OPS, Value, topological_order
+from .engine import ATOM, OPS, UNARY, Value, seed_backward, topological_order
 
 __all__ = ["ChainRuleStep", "chain_rule_steps", "describe_node", "grads_before", "node_names"]
 
@@ -89,15 +89,7 @@ def chain_rule_steps(root: Value, *, include_seed: bool = False) -> Iterator[Cha
     number_of = {node: number for number, node in enumerate(order)}
     root_number = len(order) - 1
 
-    # The seeding, with the same rules as Value.backward().
-    for node in order:
-        if node.children:
-            node.grad = 0.0
-    root_grad_before = root.grad
-    if root.children:
-        root.grad = 1.0
-    else:
-        root.grad += 1.0
+    root_grad_before = seed_backward(order, root)  # the very start of Value.backward()
     if include_seed:
         yield ChainRuleStep(
             index=0,
@@ -180,53 +172,36 @@ def grads_before(order: Sequence[Value], steps: Iterable[ChainRuleStep]) -> list
     return grads
 
 
-# Binary ops written infix: (separator, precedence). Higher binds tighter, as in Python.
-_INFIX_OPS = {"add": (" + ", 1), "sub": (" - ", 1), "mul": ("*", 2), "div": ("/", 2), "vpow": ("**", 4)}
-_FUNCTION_OPS = {"exp", "log", "sqrt", "tanh", "sigmoid", "relu", "abs", "sin", "cos"}
-_NEG, _POW, _ATOM = 3, 4, 5
-
-
 def _describe(node: Value, budget: int) -> str | None:
     described = _describe_with_precedence(node, budget)
     return None if described is None else described[0]
 
 
 def _describe_with_precedence(node: Value, budget: int) -> tuple[str, int] | None:
-    """(text, precedence) of `node`'s formula, or None if it does not fit in `budget` characters."""
+    """(text, precedence) of `node`'s formula, or None if it does not fit in `budget` characters.
+
+    Each op's formula and precedences come from its registry entry (`OpSpec.formula`)."""
     # Every level of nesting costs at least one character, so the budget also bounds the recursion.
     if budget <= 0:
         return None
     if node.label:
-        return node.label, _ATOM
+        return node.label, ATOM
     if not node.children:
         text = _number_text(node.data)
-        return text, (_NEG if text.startswith("-") else _ATOM)
-    if node.op in _INFIX_OPS and len(node.children) == 2:
-        separator, precedence = _INFIX_OPS[node.op]
-        # Left-associative except **: the right operand of - and / needs parentheses at equal
-        # precedence, the left operand of ** needs them at equal precedence too.
-        right_associative = node.op == "vpow"
-        left = _operand(node.children[0], budget - 1, precedence + right_associative)
-        right = _operand(node.children[1], budget - 1, precedence + (node.op in ("sub", "div")))
-        if left is None or right is None:
-            return None
-        return f"{left}{separator}{right}", precedence
-    if len(node.children) != 1:
+        return text, (UNARY if text.startswith("-") else ATOM)
+    spec = OPS.get(node.op)
+    if spec is None or spec.formula is None or spec.arity != len(node.children):
         return None  # n-ary nodes (sum, dot) have no short formula
-    child = node.children[0]
-    if node.op in _FUNCTION_OPS:
-        inner = _describe(child, budget - 2)
-        return None if inner is None else (f"{node.op}({inner})", _ATOM)
-    if node.op == "neg":
-        inner = _operand(child, budget - 1, _NEG)
-        return None if inner is None else (f"-{inner}", _NEG)
-    if node.op == "pow":
-        inner = _operand(child, budget - 1, _ATOM)
-        return None if inner is None else (f"{inner}**{_number_text(node.constant)}", _POW)
-    if node.op == "rpow":
-        inner = _operand(child, budget - 1, _NEG)
-        return None if inner is None else (f"{_number_text(node.constant)}**{inner}", _POW)
-    return None
+    operands = []
+    for child, needed in zip(node.children, spec.operand_precedence):
+        text = _operand(child, budget - 1, needed)
+        if text is None:
+            return None
+        operands.append(text)
+    fields = dict(zip("ab", operands))
+    if spec.params_kind == "constant":
+        fields["c"] = _number_text(node.params)
+    return spec.formula.format(**fields), spec.precedence
 
 
 def _operand(node: Value, budget: int, needed_precedence: int) -> str | None:

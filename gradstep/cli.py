@@ -91,10 +91,10 @@ def build_graph(formula: str, assignments: Sequence[str]) -> tuple[Value, dict[s
 
 
 def _formatter(number_format: str) -> Callable[[float], str]:
-    from autograd.drawing.render import _check_number_format, format_number
+    from autograd.drawing.render import check_number_format, format_number
 
     try:
-        _check_number_format(number_format)
+        check_number_format(number_format)
     except (TypeError, ValueError) as error:
         raise CommandError(str(error).removeprefix("draw: ")) from None
     return lambda number: format_number(number, number_format)

@@ -7,7 +7,7 @@ import numbers
 from collections.abc import Mapping, Set
 
 from autograd import Value
-from autograd.engine import _describe as describe  # "'abc' (str)": the engine's wording, reused
+from autograd.engine import describe_operand as describe  # "'abc' (str)": the engine's wording
 
 __all__ = ["describe", "is_finite_real", "is_sequence"]
 

@@ -93,8 +93,10 @@ def _check_inputs(x: object, n_inputs: int, caller: str) -> tuple[Input, ...]:
     items = tuple(x)
     if len(items) != n_inputs:
         raise ValueError(f"{caller}: expected {n_inputs} inputs, got {len(items)}")
-    if set(map(type, items)) <= {float, Value} and all(map(math.isfinite, items)):
-        return items  # the common case (Values are always finite; isfinite reads them via __float__)
+    if set(map(type, items)) <= {float, Value} and all(
+        [math.isfinite(x) for x in items if x.__class__ is float]
+    ):
+        return items  # the common case (Values are always finite, and reading them would be a data read)
     checked: list[Input] = []
     for position, item in enumerate(items):
         if isinstance(item, Value):

@@ -9,6 +9,7 @@ checked against finite differences and against PyTorch.
 from __future__ import annotations
 
 import math
+import operator
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -19,8 +20,100 @@ from hypothesis import strategies as st
 import autograd
 from autograd import Value
 
-UNARY = ("neg", "exp", "log", "sqrt", "tanh", "sigmoid", "relu", "abs", "sin", "cos")
-BINARY = ("add", "sub", "mul", "div", "vpow")
+
+def _sigmoid(a: float) -> float:
+    return 1.0 / (1.0 + math.exp(-a)) if a >= 0.0 else math.exp(a) / (1.0 + math.exp(a))
+
+
+@dataclass(frozen=True)
+class OpCase:
+    """The one test row of a registered op: every registry-driven test reads it.
+
+    build: makes one node of the op from its operands (Values; also torch tensors unless `torch`).
+    points: operand values where the op is checked (away from kinks, so differences work).
+    reference: the op's value on plain floats, by `math`, written independently of the engine.
+    torch: the same op on torch tensors, when `build` does not work on them.
+    zero_derivative: the local derivative is 0 by definition (stop_gradient): checked as such,
+        not by finite differences, and left out of random programs.
+    safe: operands far enough from the op's kinks and poles for finite differences (random programs).
+    """
+
+    build: Callable[..., Any]
+    points: tuple[tuple[float, ...], ...]
+    reference: Callable[..., float]
+    torch: Callable[..., Any] | None = None
+    zero_derivative: bool = False
+    safe: Callable[..., bool] = lambda *operands: True
+
+
+OP_CASES: dict[str, OpCase] = {
+    "add": OpCase(lambda a, b: a + b, ((0.3, -1.2), (2.0, 5.0)), operator.add),
+    "sub": OpCase(lambda a, b: a - b, ((0.3, -1.2), (2.0, 5.0)), operator.sub),
+    "mul": OpCase(lambda a, b: a * b, ((0.3, -1.2), (-2.0, 5.0)), operator.mul),
+    "div": OpCase(
+        lambda a, b: a / b, ((0.3, -1.2), (2.0, 0.25)), operator.truediv, safe=lambda a, b: abs(b) > 1e-2
+    ),
+    "neg": OpCase(lambda a: -a, ((0.7,), (-3.0,)), operator.neg),
+    "pow": OpCase(lambda a: a**3, ((0.7,), (-1.3,)), lambda a: a**3.0),
+    "rpow": OpCase(lambda a: 2.0**a, ((0.7,), (-1.3,)), lambda a: 2.0**a),
+    "vpow": OpCase(
+        lambda a, b: a**b,
+        ((0.7, 1.5), (2.5, -0.5)),
+        lambda a, b: a**b,
+        safe=lambda a, b: a > 1e-2 and abs(b) < 10,
+    ),
+    "exp": OpCase(lambda a: a.exp(), ((0.7,), (-3.0,)), math.exp),
+    "log": OpCase(lambda a: a.log(), ((0.7,), (30.0,)), math.log, safe=lambda a: a > 1e-2),
+    "sqrt": OpCase(lambda a: a.sqrt(), ((0.7,), (30.0,)), math.sqrt, safe=lambda a: a > 1e-2),
+    "tanh": OpCase(lambda a: a.tanh(), ((0.7,), (-2.0,)), math.tanh),
+    "sigmoid": OpCase(lambda a: a.sigmoid(), ((0.7,), (-4.0,)), _sigmoid),
+    "softplus": OpCase(
+        lambda a: a.softplus(),
+        ((0.7,), (-4.0,), (35.0,)),
+        lambda a: max(a, 0.0) + math.log1p(math.exp(-abs(a))),
+        torch=lambda a: __import__("torch").nn.functional.softplus(a),
+    ),
+    "relu": OpCase(
+        lambda a: a.relu(), ((0.7,), (-2.0,)), lambda a: a if a > 0.0 else 0.0, safe=lambda a: abs(a) > 1e-3
+    ),
+    "abs": OpCase(lambda a: abs(a), ((0.7,), (-2.0,)), abs, safe=lambda a: abs(a) > 1e-3),
+    "sin": OpCase(lambda a: a.sin(), ((0.7,), (-2.0,)), math.sin),
+    "cos": OpCase(lambda a: a.cos(), ((0.7,), (-2.0,)), math.cos),
+    "max": OpCase(
+        lambda a, b: a.max(b),
+        ((0.3, -1.2), (2.0, 5.0)),
+        lambda a, b: a if a >= b else b,
+        torch=lambda a, b: __import__("torch").maximum(a, b),
+        safe=lambda a, b: abs(a - b) > 1e-3,
+    ),
+    "stop_gradient": OpCase(
+        lambda a: a.stop_gradient(),
+        ((0.7,), (-2.0,)),
+        lambda a: a,
+        torch=lambda a: a.detach() + 0.0 * a,
+        zero_derivative=True,
+    ),
+    "sum": OpCase(
+        lambda a, b, c: autograd.vsum([a, b, c, 1.5]),
+        ((0.7, -2.0, 3.0),),
+        lambda a, b, c: a + b + c + 1.5,
+        torch=lambda a, b, c: a + b + c + 1.5,
+    ),
+    "dot": OpCase(
+        lambda a, b, c, d: autograd.dot([a, b], [c, d], bias=a),
+        ((0.7, -2.0, 3.0, 0.5),),
+        lambda a, b, c, d: a * c + b * d + a,
+        torch=lambda a, b, c, d: a * c + b * d + a,
+    ),
+}
+
+# The ops random programs use, straight from the registry: one operand or two, no recorded constant.
+UNARY = tuple(
+    name
+    for name, spec in autograd.OPS.items()
+    if spec.arity == 1 and spec.params_kind == "none" and not OP_CASES[name].zero_derivative
+)
+BINARY = tuple(name for name, spec in autograd.OPS.items() if spec.arity == 2)
 WITH_CONSTANT = ("add_c", "c_sub", "mul_c", "c_div", "pow", "rpow")
 NARY = ("sum", "dot")
 CONSTANTS = (-1.5, -0.5, 0.25, 1.0, 2.0, 3.0)
@@ -90,16 +183,6 @@ class Backend:
     def apply(self, ins: Instruction, args: Sequence[Any]) -> Any:
         c = ins.constant
         op = ins.op
-        if op == "add":
-            return args[0] + args[1]
-        if op == "sub":
-            return args[0] - args[1]
-        if op == "mul":
-            return args[0] * args[1]
-        if op == "div":
-            return args[0] / args[1]
-        if op == "vpow":
-            return args[0] ** args[1]
         if op == "add_c":
             return args[0] + c
         if op == "c_sub":
@@ -112,16 +195,15 @@ class Backend:
             return args[0] ** c
         if op == "rpow":
             return c ** args[0]
-        if op == "neg":
-            return -args[0]
-        if op == "abs":
-            return abs(args[0])
         if op == "sum":
             return self.sum(args)
         if op == "dot":
             half = len(args) // 2
             return self.dot(args[:half], args[half:])
-        return self.function(op, args[0])
+        if self.torch is not None:
+            case = OP_CASES[op]
+            return (case.torch or case.build)(*args)
+        return autograd.OPS[op].function(*args)  # type: ignore[misc]
 
     def sum(self, args: Sequence[Any]) -> Any:
         if self.torch is not None:
@@ -132,11 +214,6 @@ class Backend:
         if self.torch is not None:
             return (self.torch.stack(list(ws)) * self.torch.stack(list(xs))).sum()
         return autograd.dot(ws, xs)
-
-    def function(self, name: str, x: Any) -> Any:
-        if self.torch is not None:
-            return getattr(self.torch, name)(x)
-        return getattr(x, name)()
 
 
 def run_program(program: Program, leaves: Sequence[Any], backend: Backend) -> Any:
@@ -155,14 +232,10 @@ def build_checked(program: Program) -> tuple[list[Value], Value]:
     for ins in program.instructions:
         args = [values[i] for i in ins.operands]
         first = args[0].data
-        if ins.op in ("relu", "abs"):
-            assume(abs(first) > 1e-3)
-        if ins.op in ("log", "sqrt") or (ins.op == "pow" and not float(ins.constant).is_integer()):
+        if ins.op in OP_CASES:
+            assume(OP_CASES[ins.op].safe(*(arg.data for arg in args)))
+        if ins.op == "pow" and not float(ins.constant).is_integer():
             assume(first > 1e-2)
-        if ins.op == "vpow":
-            assume(first > 1e-2 and abs(args[1].data) < 10)
-        if ins.op == "div":
-            assume(abs(args[1].data) > 1e-2)
         if ins.op == "c_div" or (ins.op == "pow" and ins.constant < 0):
             assume(abs(first) > 1e-2)
         try:

@@ -8,7 +8,17 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from autograd import Value, check_grads, log_sigmoid, log_softmax, logsumexp, softmax, softplus, vmax
+from autograd import (
+    Value,
+    check_grads,
+    log_sigmoid,
+    log_softmax,
+    logsumexp,
+    softmax,
+    softplus,
+    topological_order,
+    vmax,
+)
 
 finite = st.floats(-50, 50, allow_nan=False)
 
@@ -56,9 +66,21 @@ def test_log_sigmoid_gradchecks(x):
 def test_vmax_passes_the_gradient_to_the_largest():
     a, b, c = Value(1.0), Value(5.0), Value(5.0)
     out = vmax([a, b, c])
-    assert out is b
+    assert out.op == "max" and out.data == 5.0  # the choice is a node, so compile can make it again
     (out * 3).backward()
-    assert (a.grad, b.grad, c.grad) == (0.0, 3.0, 0.0)
+    assert (a.grad, b.grad, c.grad) == (0.0, 3.0, 0.0)  # the first of the tied largest
+    single = Value(2.0)
+    assert vmax([single]) is single
+
+
+def test_the_choices_inside_the_composites_are_ops_not_reads_of_data():
+    # Every data-dependent choice is made by an op (max, softplus), so a trace sees no data read.
+    values = [Value(0.5), Value(-1.0), Value(2.0)]
+    for out in (logsumexp(values), softmax(values)[0], log_softmax(values)[1], softplus(values[0])):
+        ops = {node.op for node in topological_order(out)}
+        assert ops & {"max", "softplus"}, ops
+    m = logsumexp(values).children[1]  # log(...) + m: the shift is a stop_gradient of the max
+    assert m.op == "stop_gradient" and m.children[0].op == "max"
 
 
 def test_numbers_are_accepted_and_empty_is_an_error():

@@ -107,7 +107,8 @@ def format_number(x: float, number_format: str = DEFAULT_NUMBER_FORMAT) -> str:
     return number_format.format(x)
 
 
-def _check_number_format(number_format: object) -> str:
+def check_number_format(number_format: object) -> str:
+    """`number_format` if it is a usable format for one number (such as ``"{:.4f}"``), else an error."""
     if not isinstance(number_format, str):
         raise TypeError(f"draw: number_format must be a str such as '{{:.4f}}', got {number_format!r}")
     try:
@@ -432,11 +433,7 @@ def _op_text(value: Value) -> str:
     spec = OPS.get(value.op)
     if spec is None:
         return value.op or "?"
-    if value.op == "pow" and value.constant is not None:
-        return f"**{value.constant:g}"
-    if value.op == "rpow" and value.constant is not None:
-        return f"{value.constant:g}**"
-    return spec.symbol
+    return spec.symbol_for(value)  # the registry's symbol, with a recorded constant filled in
 
 
 def _grad_fill(grad: float, largest: float) -> str:
@@ -506,7 +503,7 @@ def draw(
         raise TypeError(f"draw: max_nodes must be an int or None, got {max_nodes!r}")
     if max_nodes is not None and max_nodes < 1:
         raise ValueError(f"draw: max_nodes must be at least 1, got {max_nodes}")
-    number_format = _check_number_format(number_format)
+    number_format = check_number_format(number_format)
     parameter_names = _parameter_names(parameters)
 
     order = topological_order(root)
