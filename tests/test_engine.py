@@ -499,3 +499,73 @@ def test_integers_and_numpy_style_reals_are_accepted():
 def test_uses_slots():
     with pytest.raises(AttributeError):
         Value(1.0).extra = 1  # type: ignore[attr-defined]
+
+
+# ---------------------------------------------------------------------------------------------------
+# Adding an op is one definition: a throwaway op works everywhere at once
+# ---------------------------------------------------------------------------------------------------
+
+
+def test_a_new_op_registered_in_one_place_works_eagerly_in_steps_parse_draw_and_compile():
+    # In a fresh process, so the throwaway op never reaches this process's registry.
+    code = textwrap.dedent(
+        """
+        import math
+
+        import numpy as np
+
+        import autograd
+        from autograd.engine import Guard, OpCode, Value, register_op
+        from autograd.steps import describe_node
+
+
+        @register_op(
+            "log1p", 1, "log1p", "d(log1p a)/da = 1/(1+a)", parse_name="log1p",
+            code=OpCode(
+                "log1p(a)", ("1.0 / (1.0 + a)",), (Guard("a <= -1.0", ValueError, "operand must be > -1"),)
+            ),
+        )
+        def log1p(self):
+            a = self.data
+            if a <= -1.0:
+                raise ValueError(f"log1p: operand must be > -1, got {a!r}")
+            return Value(math.log1p(a), "", (self,), (1.0 / (1.0 + a),), "log1p")
+
+
+        Value.log1p = log1p
+
+        def f(x):
+            return x.log1p() * 2.0
+
+        x = Value(0.5, "x")
+        y = f(x)
+        y.backward()
+        assert (y.data, x.grad) == (2.0 * math.log1p(0.5), 2.0 * (1.0 / 1.5))
+        steps = list(autograd.chain_rule_steps(y))
+        assert "d(log1p a)/da = 1/(1+a)" in [step.derivative_text for step in steps]
+        assert describe_node(y.children[0]) == "log1p(x)"
+        assert autograd.parse("log1p(x) * 2", x=0.5).data == y.data
+        assert "log1p" in autograd.draw(y).source
+        compiled = autograd.compile(f, [Value(0.5, "x")])
+        assert "_log1p(x)" in compiled.source and "(1 / (1 + x))" in compiled.source
+        for value in (0.5, -0.5, 3.0, 0.0):
+            leaf = Value(value)
+            out = f(leaf)
+            out.backward()
+            assert compiled(value) == (out.data, {"x": leaf.grad}), value
+        try:
+            compiled(-2.0)
+        except ValueError as error:
+            assert "compiled log1p: operand must be > -1" in str(error)
+        else:
+            raise AssertionError("the guard did not fire")
+        batch = compiled.batched(np.array([0.5, 3.0]), reduction="none")
+        assert abs(batch.outputs[1] - 2.0 * math.log1p(3.0)) <= 1e-15 * 3
+        print("ok")
+        """
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=300, check=False
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stdout.strip() == "ok"

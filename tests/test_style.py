@@ -28,3 +28,22 @@ def test_ruff_check_is_clean():
         check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_autograd_and_nn_never_import_the_application_or_the_demos():
+    # Every module of both packages, imported in a fresh process: none may pull in gradstep or demos.
+    code = (
+        "import importlib, pkgutil, sys\n"
+        "import autograd, nn\n"
+        "for package in (autograd, nn):\n"
+        "    for module in pkgutil.walk_packages(package.__path__, package.__name__ + '.'):\n"
+        "        importlib.import_module(module.name)\n"
+        "assert 'demos' not in sys.modules and 'gradstep' not in sys.modules, "
+        "sorted(m for m in sys.modules if m.split('.')[0] in ('demos', 'gradstep'))\n"
+        "print(len([m for m in sys.modules if m.split('.')[0] in ('autograd', 'nn')]))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=False, cwd=ROOT
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert int(result.stdout) >= 20  # every module was really imported (autograd.compiler.* included)
