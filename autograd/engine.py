@@ -22,7 +22,12 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar, Union
 
 __all__ = [
+    "ADDITIVE",
+    "ATOM",
+    "MULTIPLICATIVE",
     "OPS",
+    "POWER",
+    "UNARY",
     "Guard",
     "OpCode",
     "OpSpec",

@@ -31,6 +31,7 @@ import numbers
 import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
+from typing import cast
 
 from .engine import OPS, Value
 
@@ -382,18 +383,18 @@ def _run(program: list[_Instruction], formula: str, variables: dict[str, Value])
         kind, argument = instruction.kind, instruction.argument
         try:
             if kind == "number":
-                stack.append(argument)
+                stack.append(cast(float, argument))
             elif kind == "variable":
-                stack.append(variables[argument])
+                stack.append(variables[cast(str, argument)])
             elif kind == "neg":
                 stack.append(-stack.pop())
             elif kind == "call":
                 operand = stack.pop()
-                stack.append(_on_numbers_too(FUNCTIONS[argument], operand))
+                stack.append(_on_numbers_too(FUNCTIONS[cast(str, argument)], operand))
             else:
                 right = stack.pop()
                 left = stack.pop()
-                stack.append(_on_numbers_too(_BINARY[argument], left, right))
+                stack.append(_on_numbers_too(_BINARY[cast(str, argument)], left, right))
         except (ArithmeticError, ValueError) as error:
             raise ExpressionError(str(error), formula, instruction.start, instruction.end) from None
     (result,) = stack

@@ -194,10 +194,10 @@ def _describe_with_precedence(node: Value, budget: int) -> tuple[str, int] | Non
         return None  # n-ary nodes (sum, dot) have no short formula
     operands = []
     for child, needed in zip(node.children, spec.operand_precedence):
-        text = _operand(child, budget - 1, needed)
-        if text is None:
+        operand = _operand(child, budget - 1, needed)
+        if operand is None:
             return None
-        operands.append(text)
+        operands.append(operand)
     fields = dict(zip("ab", operands))
     if spec.params_kind == "constant":
         fields["c"] = _number_text(node.params)

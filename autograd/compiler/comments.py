@@ -248,7 +248,7 @@ def formula_comments(graph: Graph) -> dict[Value, str]:
     for node in reversed(graph.order):
         if node not in graph.needs_grad:
             continue
-        terms = [(1.0, ())] if node is graph.root else formulas[node]
+        terms: list[_Term] | None = [(1.0, ())] if node is graph.root else formulas[node]
         if terms is not None and node is not graph.root:
             text = _render(terms) if terms else None
             if text is not None and len(text) <= _MAX_COMMENT:
