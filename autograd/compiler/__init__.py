@@ -52,7 +52,7 @@ from . import codegen
 from .batched import REDUCTIONS, BatchResult, evaluate, numpy_namespace, require_numpy
 from .comments import formula_comments
 from .graph import Graph, identifier
-from .trace import TracingError, describe_node, trace
+from .trace import TracingError, describe_node, trace_once
 
 __all__ = ["REDUCTIONS", "BatchResult", "CompiledFunction", "CompiledResult", "TracingError", "compile"]
 
@@ -281,7 +281,7 @@ def compile(
     keys = _input_keys(inputs)
 
     def traced() -> tuple[Value, Graph]:
-        root = trace(fn, inputs, caller)
+        root = trace_once(fn, inputs, caller)
         return root, Graph(root, inputs, keys, wrt_set, freeze_leaves, caller)
 
     root, graph = traced()

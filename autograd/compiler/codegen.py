@@ -22,13 +22,24 @@ import operator
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..engine import OPS, Value
 from .graph import DotTerms, Graph, SumTerms, Term
 from .trace import TracingError
 
-__all__ = ["BATCHED", "SCALAR", "Dialect", "build", "generate", "literal", "scalar_namespace"]
+__all__ = [
+    "BATCHED",
+    "SCALAR",
+    "Dialect",
+    "build",
+    "generate",
+    "literal",
+    "literal_node",
+    "literal_value",
+    "scalar_namespace",
+    "substitute",
+]
 
 
 @dataclass(frozen=True)
@@ -62,7 +73,8 @@ def literal(number: float) -> str:
     return f"({text})" if text.startswith("-") else text
 
 
-def _literal_node(number: float | int | bool) -> ast.expr:
+def literal_node(number: float | int | bool) -> ast.expr:
+    """A number as an expression node (a negative one as unary minus, so it prints in parentheses)."""
     if isinstance(number, bool) or not isinstance(number, (int, float)):
         return ast.Constant(number)
     if number < 0 or (number == 0 and math.copysign(1.0, number) < 0):
@@ -70,7 +82,7 @@ def _literal_node(number: float | int | bool) -> ast.expr:
     return ast.Constant(number)
 
 
-def _literal_value(node: ast.expr) -> tuple[bool, Any]:
+def literal_value(node: ast.expr) -> tuple[bool, Any]:
     """(True, number) if `node` is a literal number or bool, else (False, None)."""
     if isinstance(node, ast.Constant) and isinstance(node.value, (int, float, bool)):
         return True, node.value
@@ -87,6 +99,7 @@ def _literal_value(node: ast.expr) -> tuple[bool, Any]:
 
 @functools.cache
 def _parsed(template: str, op: str) -> ast.expr:
+    """The template's tree, checked to use only the template language's names (never changed)."""
     try:
         tree = ast.parse(template, mode="eval").body
     except SyntaxError as error:
@@ -112,7 +125,7 @@ class _Substitute(ast.NodeTransformer):
 
     def visit_IfExp(self, node: ast.IfExp) -> ast.expr:
         test = self.visit(node.test)
-        known, value = _literal_value(test)
+        known, value = literal_value(test)
         if known:
             return self.visit(node.body if value else node.orelse)
         return ast.IfExp(test, self.visit(node.body), self.visit(node.orelse))
@@ -123,7 +136,7 @@ class _Substitute(ast.NodeTransformer):
         kept = []
         for operand in node.values:
             operand = self.visit(operand)
-            known, value = _literal_value(operand)
+            known, value = literal_value(operand)
             if not known:
                 kept.append(operand)
             elif bool(value) != is_and:
@@ -133,10 +146,18 @@ class _Substitute(ast.NodeTransformer):
         return kept[0] if len(kept) == 1 else ast.BoolOp(node.op, kept)
 
     def generic_visit(self, node: ast.AST) -> ast.AST:
-        node = super().generic_visit(node)
-        if isinstance(node, (ast.BinOp, ast.UnaryOp, ast.Compare, ast.Call)):
-            return _fold(node)
-        return node
+        # A new node rather than the base class's edit in place: the parsed templates are cached.
+        fields: dict[str, Any] = {}
+        for name, value in ast.iter_fields(node):
+            if isinstance(value, ast.AST):
+                value = self.visit(value)
+            elif isinstance(value, list):
+                value = [self.visit(item) if isinstance(item, ast.AST) else item for item in value]
+            fields[name] = value
+        rebuilt = type(node)(**fields)
+        if isinstance(rebuilt, (ast.BinOp, ast.UnaryOp, ast.Compare, ast.Call)):
+            return _fold(rebuilt)
+        return rebuilt
 
 
 def _fold(node: ast.expr) -> ast.expr:
@@ -152,7 +173,7 @@ def _fold(node: ast.expr) -> ast.expr:
         if not (isinstance(node.func, ast.Name) and node.func.id in _TEMPLATE_FUNCTIONS) or node.keywords:
             return node
         parts = list(node.args)
-    if not all(_literal_value(part)[0] for part in parts):
+    if not all(literal_value(part)[0] for part in parts):
         return node
     try:
         code = builtins.compile(ast.fix_missing_locations(ast.Expression(node)), "<fold>", "eval")
@@ -161,7 +182,7 @@ def _fold(node: ast.expr) -> ast.expr:
         return node  # left for run time, where it raises as the eager op would
     if isinstance(value, float) and math.isnan(value):
         return node
-    return _literal_node(value)
+    return literal_node(value)
 
 
 class _NumpyDialect(ast.NodeTransformer):
@@ -189,19 +210,41 @@ class _Rename(ast.NodeTransformer):
         return node
 
 
+def substitute(tree: ast.expr, names: dict[str, ast.expr]) -> ast.expr:
+    """A new tree: `tree` with `names` put in (operands, constants), every part made of numbers
+    alone folded. `tree` itself is left as it is."""
+    return _Substitute(names).visit(tree)  # type: ignore[no-any-return]
+
+
 def _expression(template: str, op: str, names: dict[str, ast.expr], dialect: Dialect) -> ast.expr:
-    tree = _Substitute(names).visit(_copy(_parsed(template, op)))
+    tree = substitute(_parsed(template, op), names)
     if dialect.batched:
         tree = _NumpyDialect().visit(tree)
     return _Rename().visit(tree)
 
 
-def _copy(tree: ast.expr) -> ast.expr:
-    return ast.parse(ast.unparse(tree), mode="eval").body
-
-
 def _code(tree: ast.expr) -> str:
-    return ast.unparse(ast.fix_missing_locations(tree))
+    # The shapes that make up most lines (names, numbers, x * y, -x) are printed directly:
+    # ast.unparse costs about 20 µs a call, and a large graph has hundreds of thousands of them.
+    if isinstance(tree, ast.Name):
+        return tree.id
+    known, value = literal_value(tree)
+    if known and isinstance(value, float):
+        return literal(value)
+    if isinstance(tree, ast.BinOp) and isinstance(tree.op, ast.Mult):
+        left, right = _simple_code(tree.left), _simple_code(tree.right)
+        if left is not None and right is not None:
+            return f"{left} * {right}"
+    if isinstance(tree, ast.UnaryOp) and isinstance(tree.op, ast.USub) and isinstance(tree.operand, ast.Name):
+        return f"-{tree.operand.id}"
+    return ast.unparse(tree)
+
+
+def _simple_code(tree: ast.expr) -> str | None:
+    if isinstance(tree, ast.Name):
+        return tree.id
+    known, value = literal_value(tree)
+    return literal(value) if known and isinstance(value, float) else None
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -209,52 +252,100 @@ def _code(tree: ast.expr) -> str:
 # ---------------------------------------------------------------------------------------------------
 
 
+class _Local(NamedTuple):
+    """A local derivative as code: its text, whether it needs parentheses as a factor, its value
+    when it is a number (1.0 and -1.0 make an edge just the upstream grad or its negation)."""
+
+    text: str
+    needs_parentheses: bool
+    number: float | None
+
+
+_ONE = _Local("1.0", False, 1.0)
+
+
+def _local(tree: ast.expr) -> _Local:
+    known, value = literal_value(tree)
+    if known:
+        return _Local(literal(value), False, float(value))
+    return _Local(_code(tree), not isinstance(tree, (ast.Name, ast.Call)), None)
+
+
 @dataclass
 class _NodeCode:
     lines: list[str]  # guards, then the assignment(s) of the node's variable
-    locals: list[ast.expr]  # the local derivative per child, as code
+    locals: list[_Local]  # the local derivative per child
 
 
-def _operand(graph: Graph, child: Value) -> ast.expr:
-    if child in graph.depends:
-        return ast.Name(graph.name[child])
-    return _literal_node(child.data)
+# Placeholders for the operands' variables while a template is turned into text once per shape;
+# generated identifiers never start with an underscore, so these cannot clash with them.
+_MARKERS = {"a": "__a__", "b": "__b__", "out": "__out__"}
+
+
+@functools.cache
+def _template_texts(
+    op: str, constant: str | None, operands: tuple[str | None, ...], batched: bool
+) -> tuple[tuple[str, ...], str, tuple[_Local, ...]]:
+    """An op's guard lines, forward and locals as text with placeholders, for one shape of node:
+    which operands are numbers (their repr) and which are variables (None), and its constant.
+
+    Parsing, folding and printing are done once per shape, not once per node (a large graph has
+    thousands of nodes of a few shapes)."""
+    code = OPS[op].code
+    assert code is not None
+    dialect = BATCHED if batched else SCALAR
+    names: dict[str, ast.expr] = {}
+    for name, number in zip(_OPERAND_NAMES, operands):
+        names[name] = ast.Name(_MARKERS[name]) if number is None else literal_node(float(number))
+    if constant is not None:
+        names["c"] = literal_node(float(constant))
+    guards = []
+    for guard in code.guards:
+        condition = _expression(guard.condition, op, names, dialect)
+        known, value = literal_value(condition)
+        if known and not value:
+            continue  # the constants already rule the error out
+        test = f"_any({_code(condition)})" if batched else _code(condition)
+        message = guard.message.format(c=constant)
+        operand = _code(names[_OPERAND_NAMES[guard.operand]])
+        failure = f"_fail({guard.error.__name__!r}, {f'compiled {op}: {message}'!r}, {operand})"
+        guards.append(f"if {test}: {failure}")
+    forward = _code(_expression(code.forward, op, names, dialect))
+    names["out"] = ast.Name(_MARKERS["out"])
+    locals_ = tuple(_local(_expression(template, op, names, dialect)) for template in code.locals)
+    return tuple(guards), forward, locals_
 
 
 def _template_code(node: Value, graph: Graph, dialect: Dialect) -> _NodeCode:
-    spec = OPS[node.op]
-    code = spec.code
-    assert code is not None
+    shape = tuple(None if child in graph.depends else repr(child.data) for child in node.children)
+    constant = repr(node.params) if isinstance(node.params, float) else None
+    guards, forward, locals_ = _template_texts(node.op, constant, shape, dialect.batched)
     out = graph.name[node]
-    names = {name: _operand(graph, child) for name, child in zip(_OPERAND_NAMES, node.children)}
-    if isinstance(node.params, float):
-        names["c"] = _literal_node(node.params)
-    lines = []
-    for guard in code.guards:
-        condition = _expression(guard.condition, node.op, names, dialect)
-        known, value = _literal_value(condition)
-        if known and not value:
-            continue  # the constants already rule the error out
-        test = f"_any({_code(condition)})" if dialect.batched else _code(condition)
-        message = guard.message.format(c=repr(node.params))
-        operand = _code(names[_OPERAND_NAMES[guard.operand]])
-        lines.append(
-            f"if {test}: _fail({guard.error.__name__!r}, {f'compiled {node.op}: {message}'!r}, {operand})"
-        )
-    lines.append(f"{out} = {_code(_expression(code.forward, node.op, names, dialect))}")
-    names["out"] = ast.Name(out)
-    locals_ = [_expression(template, node.op, names, dialect) for template in code.locals]
-    return _NodeCode(lines, locals_)
+    variables = {_MARKERS["out"]: out}
+    for name, child in zip(_OPERAND_NAMES, node.children):
+        if child in graph.depends:
+            variables[_MARKERS[name]] = graph.name[child]
+
+    def fill(text: str) -> str:
+        for marker, variable in variables.items():
+            text = text.replace(marker, variable)
+        return text
+
+    lines = [fill(line) for line in guards]
+    lines.append(f"{out} = {fill(forward)}")
+    return _NodeCode(lines, [local._replace(text=fill(local.text)) for local in locals_])
 
 
-def _term(graph: Graph, node: Value, term: Term) -> ast.expr:
+def _term(graph: Graph, node: Value, term: Term) -> str:
+    """A child's variable (or its number, for a constant child), or a number from the record."""
     if isinstance(term, int):
-        return _operand(graph, node.children[term])
-    return _literal_node(term)
+        child = node.children[term]
+        return graph.name[child] if child in graph.depends else literal(child.data)
+    return literal(term)
 
 
-def _tuple(items: Sequence[ast.expr]) -> str:
-    return _code(ast.Tuple(list(items), ast.Load()))
+def _tuple(items: Sequence[str]) -> str:
+    return f"({items[0]},)" if len(items) == 1 else f"({', '.join(items)})"
 
 
 def _structure_code(node: Value, graph: Graph, dialect: Dialect) -> _NodeCode:
@@ -262,69 +353,59 @@ def _structure_code(node: Value, graph: Graph, dialect: Dialect) -> _NodeCode:
     out = graph.name[node]
     if isinstance(structure, SumTerms):
         terms = [_term(graph, node, term) for term in structure.terms]
-        return _NodeCode(_sum_lines(out, terms, "0.0"), [ast.Constant(1.0)] * len(node.children))
+        return _NodeCode(_sum_lines(out, terms, "0.0"), [_ONE] * len(node.children))
     assert isinstance(structure, DotTerms)
     weights = [_term(graph, node, w) for w in structure.weights]
     inputs = [_term(graph, node, x) for x in structure.inputs]
-    bias = None if structure.bias is None else _term(graph, node, structure.bias)
+    bias = "" if structure.bias is None else f" + {_term(graph, node, structure.bias)}"
     if dialect.batched:  # one matrix-vector product instead of a NumPy call per term (not bit-exact; 1e-15)
-        lines = [f"{out} = _dot({_tuple(weights)}, {_tuple(inputs)})" + (f" + {_code(bias)}" if bias else "")]
+        lines = [f"{out} = _dot({_tuple(weights)}, {_tuple(inputs)}){bias}"]
     elif SUM_IS_SEQUENTIAL:
-        products = [_fold(ast.BinOp(w, ast.Mult(), x)) for w, x in zip(weights, inputs)]
-        lines = _sum_lines(out, products if bias is None else [*products, bias], "0.0")
-    else:
-        lines = [
-            f"{out} = _sum(_map(_mul, {_tuple(weights)}, {_tuple(inputs)}))"
-            + (f" + {_code(bias)}" if bias else "")
+        products = [
+            literal(w * x) if isinstance(w, float) and isinstance(x, float) else f"{w_code} * {x_code}"
+            for w, x, w_code, x_code in zip(structure.weights, structure.inputs, weights, inputs)
         ]
-    locals_: list[ast.expr] = [ast.Constant(1.0)] * len(node.children)  # the bias's, if any
+        if bias:
+            products.append(bias[3:])
+        lines = _sum_lines(out, products, "0.0")
+    else:
+        lines = [f"{out} = _sum(_map(_mul, {_tuple(weights)}, {_tuple(inputs)})){bias}"]
+    locals_ = [_ONE] * len(node.children)  # the bias's, if any
     for w, x, w_code, x_code in zip(structure.weights, structure.inputs, weights, inputs):
+        # A partner that is a number from the record: its literal; else its variable.
         if isinstance(w, int):
-            locals_[w] = x_code
+            locals_[w] = _Local(x_code, False, x if isinstance(x, float) else None)
         if isinstance(x, int):
-            locals_[x] = w_code
+            locals_[x] = _Local(w_code, False, w if isinstance(w, float) else None)
     return _NodeCode(lines, locals_)
 
 
-def _sum_lines(target: str, terms: Sequence[ast.expr | str], start: str | None) -> list[str]:
+def _sum_lines(target: str, terms: Sequence[str], start: str | None) -> list[str]:
     """`target = start + t1 + t2 ...`, left to right, wrapped every few terms (same evaluation order).
 
-    A negated term is written ``x - t`` rather than ``x + -t``: the same float operation.
+    Terms are variables, parenthesised numbers, products and negated variables (``-d_t``), which
+    are written ``x - d_t`` rather than ``x + -d_t``: the same float operation.
     """
-    parts: list[ast.expr | str] = [start, *terms] if start is not None else list(terms)
+    parts = [start, *terms] if start is not None else list(terms)
     lines = []
     for offset in range(0, len(parts), _TERMS_PER_LINE):
         chunk = parts[offset : offset + _TERMS_PER_LINE]
         if offset:
             chunk = [target, *chunk]
-        text = chunk[0] if isinstance(chunk[0], str) else _code(chunk[0])
+        text = chunk[0]
         for term in chunk[1:]:
-            text += _added(term)
+            text += f" - {term[1:]}" if term.startswith("-") else f" + {term}"
         lines.append(f"{target} = {text}")
     return lines
 
 
-def _added(term: ast.expr | str) -> str:
-    if isinstance(term, str):
-        return f" + {term}"
-    if isinstance(term, ast.UnaryOp) and isinstance(term.op, ast.USub):
-        operand = term.operand
-        tight = isinstance(operand, (ast.Name, ast.Constant, ast.Call)) or (
-            isinstance(operand, ast.BinOp) and isinstance(operand.op, (ast.Mult, ast.Div, ast.Pow))
-        )
-        if tight:
-            return f" - {_code(operand)}"
-    return f" + {_code(term)}"
-
-
-def _edge(local: ast.expr, upstream: str) -> ast.expr:
+def _edge(local: _Local, upstream: str) -> str:
     """One edge: local derivative × upstream grad (x*1.0 and x*-1.0 are exact as x, -x)."""
-    known, value = _literal_value(local)
-    if known and value == 1.0:
-        return ast.Name(upstream)
-    if known and value == -1.0:
-        return ast.UnaryOp(ast.USub(), ast.Name(upstream))
-    return ast.BinOp(ast.Name(upstream), ast.Mult(), local)
+    if local.number == 1.0:
+        return upstream
+    if local.number == -1.0:
+        return f"-{upstream}"
+    return f"{upstream} * ({local.text})" if local.needs_parentheses else f"{upstream} * {local.text}"
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -345,7 +426,7 @@ def generate(graph: Graph, function_name: str, dialect: Dialect, comments: dict[
     body.append(f"Returns (output, (d output / d input for {which}, in order)).")
     body.append('"""')
     body.append("# forward pass: one line per operation, children before parents")
-    locals_of: dict[Value, list[ast.expr]] = {}
+    locals_of: dict[Value, list[_Local]] = {}
     for node in graph.order:
         if node not in graph.depends or not node.children:
             continue
@@ -359,7 +440,7 @@ def generate(graph: Graph, function_name: str, dialect: Dialect, comments: dict[
     body.append("# backward pass: each node's grad sums local derivative * parent's grad over its")
     body.append("# edges, in the order backward() adds them (inputs start from 0.0 like a zeroed .grad)")
     input_set = set(inputs)
-    incoming: dict[Value, list[ast.expr]] = {node: [] for node in graph.needs_grad}
+    incoming: dict[Value, list[str]] = {node: [] for node in graph.needs_grad}
     for node in reversed(graph.order):
         if node not in graph.needs_grad:
             continue

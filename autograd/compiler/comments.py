@@ -10,10 +10,11 @@ terms, one line); otherwise that node, and everything below it, gets no comment.
 from __future__ import annotations
 
 import ast
+import functools
 from typing import NamedTuple
 
 from ..engine import ATOM, MULTIPLICATIVE, OPS, Value
-from .codegen import _literal_node, _literal_value, _Substitute
+from .codegen import literal_node, literal_value, substitute
 from .graph import DotTerms, Graph
 
 __all__ = ["formula_comments", "number_text"]
@@ -104,22 +105,21 @@ class _Reader:
         self.operands = dict(zip("ab", node.children))
 
     def terms(self, formula: str) -> list[_Term] | None:
-        try:
-            tree = ast.parse(formula, mode="eval").body
-        except SyntaxError:
+        tree = _parsed_formula(formula)
+        if tree is None:
             return None
         numbers: dict[str, ast.expr] = {
-            name: _literal_node(child.data)
+            name: literal_node(child.data)
             for name, child in self.operands.items()
             if child not in self.graph.depends
         }
         if isinstance(self.node.params, float):
-            numbers["c"] = _literal_node(self.node.params)
-        tree = _Substitute(numbers).visit(tree)
+            numbers["c"] = literal_node(self.node.params)
+        tree = substitute(tree, numbers)
         coefficient = 1.0
         factors: list[_Factor] = []
         for factor in _product(tree):
-            known, value = _literal_value(factor)
+            known, value = literal_value(factor)
             if known:
                 coefficient *= value
                 continue
@@ -144,7 +144,7 @@ class _Reader:
 
     def text(self, tree: ast.expr) -> str | None:
         """The formula as people write it, or None for what reads badly (a branch)."""
-        known, value = _literal_value(tree)
+        known, value = literal_value(tree)
         if known:
             return number_text(value)
         if isinstance(tree, ast.Name):
@@ -157,7 +157,7 @@ class _Reader:
             symbol = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**"}.get(
                 type(tree.op)
             )
-            if symbol == "**" and _literal_value(tree.right) == (True, 1):
+            if symbol == "**" and literal_value(tree.right) == (True, 1):
                 return self.text(tree.left)
             left, right = self.inner(tree.left), self.inner(tree.right)
             return None if symbol is None or left is None or right is None else f"{left} {symbol} {right}"
@@ -182,7 +182,7 @@ class _Reader:
             inner = self.text(tree.elts[0])
             return None if inner is None else f"[{inner}]"
         if isinstance(tree, ast.IfExp):  # `1.0 if cond else 0.0` is the indicator [cond]
-            body, orelse = _literal_value(tree.body), _literal_value(tree.orelse)
+            body, orelse = literal_value(tree.body), literal_value(tree.orelse)
             if body == (True, 1.0) and orelse == (True, 0.0):
                 inner = self.text(tree.test)
                 return None if inner is None else f"[{inner}]"
@@ -195,12 +195,20 @@ class _Reader:
         return text
 
 
+@functools.cache
+def _parsed_formula(formula: str) -> ast.expr | None:
+    try:
+        return ast.parse(formula, mode="eval").body
+    except SyntaxError:
+        return None
+
+
 def _product(tree: ast.expr) -> list[ast.expr]:
     """The factors of a product, with x ** 1 read as x and x ** 0 as 1 (for reading, not for code)."""
     if isinstance(tree, ast.BinOp) and isinstance(tree.op, ast.Mult):
         return [*_product(tree.left), *_product(tree.right)]
     if isinstance(tree, ast.BinOp) and isinstance(tree.op, ast.Pow):
-        known, exponent = _literal_value(tree.right)
+        known, exponent = literal_value(tree.right)
         if known and exponent == 1:
             return _product(tree.left)
         if known and exponent == 0:

@@ -16,7 +16,7 @@ from typing import Any
 
 from ..engine import Value, watch_data_reads
 
-__all__ = ["TracingError", "describe_node", "trace"]
+__all__ = ["TracingError", "describe_node", "trace_once"]
 
 
 class TracingError(ValueError):
@@ -30,7 +30,7 @@ def describe_node(node: Value) -> str:
     return f"Value{name} = {node.data!r}, {origin}"
 
 
-def trace(fn: Callable[..., Any], inputs: Sequence[Value], caller: str) -> Value:
+def trace_once(fn: Callable[..., Any], inputs: Sequence[Value], caller: str) -> Value:
     """``fn(*inputs)``, checked to be a Value whose Python code never decided on traced data."""
     reads: list[tuple[str, Value]] = []
 
