@@ -8,7 +8,7 @@
     gradstep demo
 
 Formulas use the safe language of `autograd.parse` (numbers, your variables, + - * / **, parentheses
-and exp log sqrt tanh sigmoid relu abs sin cos). A bad formula, an unknown variable, a missing value
+and the registered one-argument functions such as exp, log, tanh, sigmoid, relu). A bad formula, an unknown variable, a missing value
 or a malformed ``name=value`` gives one line on stderr and exit code 2, never a traceback.
 """
 
