@@ -9,7 +9,8 @@
 
 Formulas use the safe language of `autograd.parse` (numbers, your variables, + - * / **, parentheses
 and the registered one-argument functions such as exp, log, tanh, sigmoid, relu). A bad formula, an
-unknown variable, a missing value or a malformed ``name=value`` gives one line on stderr and exit code 2, never a traceback.
+unknown variable, a missing value or a malformed ``name=value`` gives one line on stderr and exit
+code 2, never a traceback.
 """
 
 from __future__ import annotations
