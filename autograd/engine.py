@@ -35,6 +35,7 @@ __all__ = [
     "as_value",
     "describe_operand",
     "dot",
+    "power_slope",
     "register_op",
     "seed_backward",
     "topological_order",
@@ -84,7 +85,8 @@ class OpCode:
     Names: ``a`` and ``b`` are the operands, ``c`` is the number the op recorded in `Value.params`
     (the exponent of ``x ** 3``), ``out`` is the op's own result (local derivatives only). Functions
     are called by their `math` names (``exp``, ``log``, ``log1p``, ``tanh``, ``floor``, ...), plus
-    ``abs`` and ``inf``; the compiler binds them to `math` for floats and to `numpy` for batches.
+    ``abs``, ``inf`` and `power_slope`; the compiler binds them to `math` for floats and to `numpy`
+    for batches.
 
     `forward` computes the value; `locals` holds one local derivative per operand. Both must repeat
     the eager method's float operations one for one (a registry test checks this bit for bit).
@@ -249,7 +251,10 @@ def _as_float(value: object, op: str) -> float:
     elif isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"{op}: unsupported operand {describe_operand(value)}; expected a number or a Value")
     else:
-        number = float(value)
+        try:
+            number = float(value)
+        except OverflowError:  # an int beyond ±1.8e308, such as 10**400
+            raise OverflowError(f"{op}: operand {describe_operand(value)} is too large for a float") from None
     if not _isfinite(number):
         raise ValueError(f"{op}: operand must be a finite number, got {number!r}")
     return number
@@ -262,9 +267,28 @@ def as_value(value: object, op: str) -> Value:
     return Value(_as_float(value, op), "", (), _ZERO_LOCALS, "const")
 
 
+_SHOWN_OPERANDS = 6  # an overflow message names at most this many operands (a wide node has thousands)
+
+
 def _overflow(op: str, *operands: float) -> OverflowError:
-    shown = ", ".join(repr(x) for x in operands)
+    shown = ", ".join(repr(x) for x in operands[:_SHOWN_OPERANDS])
+    if len(operands) > _SHOWN_OPERANDS:
+        shown += f", … ({len(operands) - _SHOWN_OPERANDS} more)"
     return OverflowError(f"{op}: result is too large for a float (operands: {shown})")
+
+
+def power_slope(c: float, a: float) -> float:
+    """d(a**c)/da = c·a**(c-1), or ±inf (the sign of the true slope) when that exceeds the float range.
+
+    ``x ** -1`` at 1e-300 is 1e300, but its slope -1e600 is not a float: the op keeps its value and
+    stores -inf, as PyTorch does, instead of failing. (On NumPy arrays ``**`` gives ±inf itself.)
+    """
+    try:
+        return c * a ** (c - 1.0)
+    except OverflowError:
+        # a**(c-1) is negative only for a < 0 with an odd integer c-1.
+        odd_power = a < 0.0 and (c - 1.0) % 2.0 == 1.0
+        return math.copysign(math.inf, -c if odd_power else c)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -361,7 +385,7 @@ class Value:
             if children:
                 raise _overflow(op, *(child.data for child in children))
             raise ValueError(f"{op or 'Value'}: data must be a finite number, got {data!r}")
-        if label and not isinstance(label, str):
+        if label.__class__ is not str and not isinstance(label, str):
             raise TypeError(f"Value: label must be a str, got {describe_operand(label)}")
         self.data = data
         self.grad = 0.0
@@ -449,7 +473,7 @@ class Value:
         "div", 2, "/", "d(a/b)/da = 1/b", "d(a/b)/db = -a/b**2",
         formula="{a}/{b}", precedence=MULTIPLICATIVE, operand_precedence=(MULTIPLICATIVE, UNARY),
         code=OpCode(
-            "a / b", ("1.0 / b", "-a / (b * b)"),
+            "a / b", ("1.0 / b", "-(out / b)"),
             (Guard("b == 0.0", ZeroDivisionError, "division by zero", operand=1),),
         ),
         local_formulas=("1 / b", None),
@@ -459,7 +483,10 @@ class Value:
         a, b = self.data, other.data
         if b == 0.0:
             raise ZeroDivisionError(f"div: division by zero ({a!r} / {b!r})")
-        return Value(a / b, "", (self, other), (1.0 / b, -a / (b * b)), "div")
+        out = a / b
+        # d/db as -(a/b)/b, not -a/(b*b): b*b overflows or underflows long before a/b does (at
+        # |b| ≥ 1.4e154 it made d/db silently 0, at |b| ≤ 1e-162 a ZeroDivisionError).
+        return Value(out, "", (self, other), (1.0 / b, -(out / b)), "div")
 
     def __rtruediv__(self, other: Number) -> Value:
         return as_value(other, "div") / self
@@ -483,7 +510,7 @@ class Value:
         formula="{a}**{c}", precedence=POWER, operand_precedence=(ATOM,), params_kind="constant",
         code=OpCode(
             "a ** c",
-            ("0.0 if c == 0.0 else (inf if a == 0.0 and c < 1.0 else c * a ** (c - 1.0))",),
+            ("0.0 if c == 0.0 else (inf if a == 0.0 and c < 1.0 else power_slope(c, a))",),
             (
                 Guard("a < 0.0 and floor(c) != c", ValueError, "negative base with non-integer exponent {c}"),
                 Guard("a == 0.0 and c < 0.0", ZeroDivisionError, "0.0 cannot be raised to the power {c}"),
@@ -499,14 +526,14 @@ class Value:
             raise ZeroDivisionError(f"pow: 0.0 cannot be raised to the negative power {c!r}")
         try:
             out = a**c
-            if c == 0.0:
-                local = 0.0
-            elif a == 0.0 and c < 1.0:
-                local = math.inf  # the slope of a**c at 0 for 0 < c < 1 is infinite (as in PyTorch)
-            else:
-                local = c * a ** (c - 1.0)
         except OverflowError:
             raise _overflow("pow", a, c) from None
+        if c == 0.0:
+            local = 0.0
+        elif a == 0.0 and c < 1.0:
+            local = math.inf  # the slope of a**c at 0 for 0 < c < 1 is infinite (as in PyTorch)
+        else:
+            local = power_slope(c, a)
         return Value(out, "", (self,), (local,), "pow", c)
 
     @register_op(
@@ -530,7 +557,7 @@ class Value:
         code=OpCode(
             "a ** b",
             (
-                "(inf if b < 1.0 else (1.0 if b == 1.0 else 0.0)) if a == 0.0 else b * a ** (b - 1.0)",
+                "(inf if b < 1.0 else (1.0 if b == 1.0 else 0.0)) if a == 0.0 else power_slope(b, a)",
                 "0.0 if a == 0.0 else out * log(a)",
             ),
             (
@@ -550,14 +577,14 @@ class Value:
             raise ZeroDivisionError(f"vpow: 0.0 cannot be raised to the power {b!r} (must be > 0)")
         try:
             out = a**b
-            if a == 0.0:
-                d_base = math.inf if b < 1.0 else (1.0 if b == 1.0 else 0.0)
-                d_exponent = 0.0  # 0**b is 0 for every b > 0
-            else:
-                d_base = b * a ** (b - 1.0)
-                d_exponent = out * math.log(a)
         except OverflowError:
             raise _overflow("vpow", a, b) from None
+        if a == 0.0:
+            d_base = math.inf if b < 1.0 else (1.0 if b == 1.0 else 0.0)
+            d_exponent = 0.0  # 0**b is 0 for every b > 0
+        else:
+            d_base = power_slope(b, a)
+            d_exponent = out * math.log(a)
         return Value(out, "", (self, exponent), (d_base, d_exponent), "vpow")
 
     # ---- elementary functions -----------------------------------------------------------------
@@ -584,7 +611,7 @@ class Value:
         "sqrt", 1, "sqrt", "d(sqrt a)/da = 1/(2*sqrt a)", parse_name="sqrt",
         code=OpCode(
             "sqrt(a)",
-            ("0.5 / out if out > 0.0 else inf",),
+            ("0.5 / out if out != 0.0 else copysign(inf, out)",),
             (Guard("a < 0.0", ValueError, "operand must be >= 0"),),
         ),
         local_formulas=("0.5 / out",),
@@ -594,7 +621,8 @@ class Value:
         if a < 0.0:
             raise ValueError(f"sqrt: operand must be >= 0, got {a!r}")
         out = math.sqrt(a)
-        local = 0.5 / out if out > 0.0 else math.inf  # infinite slope at 0, as in PyTorch
+        # An infinite slope at 0, signed like PyTorch's 1/(2·sqrt(a)): -inf at -0.0.
+        local = 0.5 / out if out != 0.0 else math.copysign(math.inf, out)
         return Value(out, "", (self,), (local,), "sqrt")
 
     @register_op(
@@ -726,13 +754,20 @@ class Value:
             PyTorch: a second call adds the same gradient again. Clear them between steps with
             ``leaf.grad = 0.0`` or an optimiser's / module's ``zero_grad()``.
           * `self` gets grad 1.0 (added to its grad if `self` is itself a leaf).
+          * a zero local derivative passes on exactly 0, even from an infinite upstream grad
+            (``sqrt(relu(x))`` at x < 0 has grad 0, not 0 × ∞ = NaN), as PyTorch's relu, abs and
+            threshold do; every other product is the plain ``local * upstream``.
         """
         order = topological_order(self)
         seed_backward(order, self)
         for node in reversed(order):
             upstream = node.grad
-            for child, local in zip(node.children, node.local_grads):
-                child.grad += local * upstream
+            if upstream - upstream == 0.0:  # finite: the plain chain rule
+                for child, local in zip(node.children, node.local_grads):
+                    child.grad += local * upstream
+            else:  # ±inf or NaN flowing down: a zero local derivative still passes on exactly 0
+                for child, local in zip(node.children, node.local_grads):
+                    child.grad += local * upstream if local != 0.0 else 0.0
 
 
 def seed_backward(order: Sequence[Value], root: Value) -> float:

@@ -106,6 +106,18 @@ class CompiledFunction:
         )
         self._batched_source: str | None = None
         self._batched_function: Callable[..., Any] | None = None
+        self._careful_function: Callable[..., tuple[float, tuple[float, ...]]] | None = None
+
+    def _evaluate(self, values: Sequence[float]) -> tuple[float, tuple[float, ...]]:
+        """Run the plain code; if a gradient is not finite, the careful variant (see codegen.CAREFUL),
+        which differs from it only where an inf or NaN meets a zero local derivative."""
+        output, grads = self.function(*values)
+        if all(map(math.isfinite, grads)):
+            return output, grads
+        if self._careful_function is None:
+            source = codegen.generate(self._graph, self.name, codegen.CAREFUL, {})
+            self._careful_function = codegen.build(source, self.name, codegen.scalar_namespace())
+        return self._careful_function(*values)
 
     def __repr__(self) -> str:
         return (
@@ -147,7 +159,7 @@ class CompiledFunction:
     def __call__(self, *args: Any) -> CompiledResult:
         """Evaluate at new inputs: ``f(0.6, 0.9, 1.0, 0.0)`` or ``f({"w": 0.6, ...})``."""
         try:
-            output, grads = self.function(*self._floats(args))
+            output, grads = self._evaluate(self._floats(args))
         except OverflowError:
             output, grads = math.inf, ()
         if not math.isfinite(output):
@@ -204,7 +216,7 @@ def _same_float(a: float, b: float) -> bool:
 
 
 def _check_against_eager(compiled: CompiledFunction, root: Value, graph: Graph, caller: str) -> None:
-    output, grads = compiled.function(*[node.data for node in graph.inputs])
+    output, grads = compiled._evaluate([node.data for node in graph.inputs])
     eager_output, eager_grads = _eager_results(root, graph.wrt)
     mismatches = [
         f"{name}: compiled {got!r}, eager {want!r}"

@@ -24,12 +24,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from ..engine import OPS, Value
+from ..engine import OPS, Value, power_slope
 from .graph import DotTerms, Graph, SumTerms, Term
 from .trace import TracingError
 
 __all__ = [
     "BATCHED",
+    "CAREFUL",
     "SCALAR",
     "Dialect",
     "build",
@@ -47,10 +48,16 @@ class Dialect:
     """Which numbers the generated code runs on: floats, or NumPy arrays (one entry per example)."""
 
     batched: bool
+    # The chain rule's one special case (see `Value.backward`): a zero local derivative passes on
+    # exactly 0 even from an infinite upstream grad. The plain code multiplies (0 × inf is NaN);
+    # the careful variant writes each edge as ``up * local if local or up - up == 0.0 else 0.0``
+    # and is run only when the plain code's gradients are not all finite, so both give eager's bits.
+    careful: bool = False
 
 
 SCALAR = Dialect(batched=False)
 BATCHED = Dialect(batched=True)
+CAREFUL = Dialect(batched=False, careful=True)
 
 # Up to Python 3.11, sum() adds floats one after the other from 0, like 0.0 + a + b + ..., so the
 # sum(map(mul, weights, inputs)) of `dot` can be written out as products added left to right, which
@@ -63,7 +70,7 @@ _TERMS_PER_LINE = 8
 # The names a template may call or use besides its operands: math's functions, abs and inf.
 _TEMPLATE_FUNCTIONS: dict[str, Any] = {
     name: getattr(math, name) for name in dir(math) if not name.startswith("_")
-} | {"abs": abs}
+} | {"abs": abs, "power_slope": power_slope}
 _OPERAND_NAMES = ("a", "b")
 
 
@@ -399,13 +406,18 @@ def _sum_lines(target: str, terms: Sequence[str], start: str | None) -> list[str
     return lines
 
 
-def _edge(local: _Local, upstream: str) -> str:
+def _edge(local: _Local, upstream: str, careful: bool = False) -> str:
     """One edge: local derivative × upstream grad (x*1.0 and x*-1.0 are exact as x, -x)."""
     if local.number == 1.0:
         return upstream
     if local.number == -1.0:
         return f"-{upstream}"
-    return f"{upstream} * ({local.text})" if local.needs_parentheses else f"{upstream} * {local.text}"
+    factor = f"({local.text})" if local.needs_parentheses else local.text
+    product = f"{upstream} * {factor}"
+    if not careful or (local.number is not None and local.number != 0.0):
+        return product
+    # Only a zero local derivative meeting an inf/NaN upstream grad gives 0 (see Dialect.careful).
+    return f"({product} if ({local.text}) or {upstream} - {upstream} == 0.0 else 0.0)"
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -455,7 +467,7 @@ def generate(graph: Graph, function_name: str, dialect: Dialect, comments: dict[
         body.extend(lines)
         for child, local in zip(node.children, locals_of.get(node, ())):
             if child in graph.needs_grad:
-                incoming[child].append(_edge(local, target))
+                incoming[child].append(_edge(local, target, dialect.careful))
     grads = [graph.grad_name[node] if node in graph.needs_grad else "0.0" for node in graph.wrt]
     root = graph.root
     output = graph.name[root] if root in graph.depends else literal(root.data)
