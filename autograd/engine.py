@@ -35,6 +35,7 @@ __all__ = [
     "as_value",
     "describe_operand",
     "dot",
+    "edge_contribution",
     "power_slope",
     "register_op",
     "seed_backward",
@@ -768,6 +769,15 @@ class Value:
             else:  # ±inf or NaN flowing down: a zero local derivative still passes on exactly 0
                 for child, local in zip(node.children, node.local_grads):
                     child.grad += local * upstream if local != 0.0 else 0.0
+
+
+def edge_contribution(local: float, upstream: float) -> float:
+    """What one edge adds to its child's grad: ``local * upstream``, except that a zero local
+    derivative passes on exactly 0 even from an infinite or NaN upstream grad (see `Value.backward`,
+    which inlines this rule; the stepper and the compiled code use it edge for edge)."""
+    if local == 0.0 and upstream - upstream != 0.0:
+        return 0.0
+    return local * upstream
 
 
 def seed_backward(order: Sequence[Value], root: Value) -> float:

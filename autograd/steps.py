@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from .engine import ATOM, OPS, UNARY, Value, seed_backward, topological_order
+from .engine import ATOM, OPS, UNARY, Value, edge_contribution, seed_backward, topological_order
 
 __all__ = ["ChainRuleStep", "chain_rule_steps", "describe_node", "grads_before", "node_names"]
 
@@ -38,7 +38,8 @@ class ChainRuleStep:
             the numbers the renderer draws them with (``v{number}`` in the SVG).
         upstream_grad: d root / d node, final by the time the node is processed.
         local_grad: d node / d child at this position, recorded by the op in the forward pass.
-        contribution: ``local_grad * upstream_grad``, the amount added to the child's grad.
+        contribution: ``local_grad * upstream_grad``, the amount added to the child's grad (exactly 0
+            when the local derivative is 0, even from an infinite upstream grad).
         child_grad_before, child_grad_after: the child's grad around the update
             (``after == before + contribution``, computed with the very same float operations as
             backward()).
@@ -117,7 +118,7 @@ def chain_rule_steps(root: Value, *, include_seed: bool = False) -> Iterator[Cha
         spec = OPS.get(node.op)
         for position, (child, local) in enumerate(zip(node.children, node.local_grads)):
             before = child.grad
-            contribution = local * upstream
+            contribution = edge_contribution(local, upstream)
             # Written as `before + contribution` on purpose: this is exactly what backward()'s
             # `child.grad += local * upstream` computes, so the grads agree to the last bit.
             child.grad = before + contribution

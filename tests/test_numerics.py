@@ -376,3 +376,11 @@ def test_compiled_vpow_keeps_a_value_whose_slope_overflows():
     result = compiled(1e-300, -1.0)
     assert (result.value, result.grads["x"], result.grads["y"]) == (out.data, x.grad, y.grad)
     assert result.grads["x"] == -math.inf
+
+
+def test_the_stepper_applies_the_same_rule_as_backward():
+    x = Value(-2.0, "x")
+    out = x.relu().sqrt()
+    steps = list(autograd.chain_rule_steps(out))
+    assert [step.contribution for step in steps] == [math.inf, 0.0]
+    assert x.grad == 0.0

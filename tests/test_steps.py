@@ -9,6 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from autograd import OPS, ChainRuleStep, Value, chain_rule_steps, dot, topological_order, vsum
+from autograd.engine import edge_contribution
 from autograd.steps import describe_node, grads_before, node_names
 from tests import strategies
 
@@ -135,7 +136,7 @@ def test_each_record_is_consistent_and_in_backward_order(recipe):
         assert order[step.node_number] is step.node
         assert order[step.child_number] is step.child
         assert step.local_grad == step.node.local_grads[step.child_position]
-        assert step.contribution == step.local_grad * step.upstream_grad
+        assert repr(step.contribution) == repr(edge_contribution(step.local_grad, step.upstream_grad))
         assert step.child_grad_after == step.child_grad_before + step.contribution
         assert step.upstream_grad == step.node.grad  # the node's grad is final when processed
         assert step.op == step.node.op
