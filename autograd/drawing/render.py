@@ -28,6 +28,7 @@ from __future__ import annotations
 import itertools
 import math
 import os
+import re
 from collections import Counter, deque
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -36,15 +37,27 @@ from typing import Any
 
 from ..engine import OPS, Value, topological_order
 from ..files import atomic_write
-from .graphviz import GraphvizNotFoundError, RenderError, get_renderer, render_dot
+from .graphviz import (
+    GraphvizNotFoundError,
+    RenderError,
+    RenderTimeoutError,
+    WasmRenderer,
+    check_time_limit,
+    get_renderer,
+    render_dot,
+)
 
 __all__ = [
+    "DEFAULT_LAYOUT_BUDGET",
     "DEFAULT_MAX_NODES",
     "DEFAULT_NUMBER_FORMAT",
+    "MAX_BUNDLED_RANKS",
     "ROLE_COLORS",
     "Graph",
     "GraphvizNotFoundError",
+    "LayoutSize",
     "RenderError",
+    "RenderTimeoutError",
     "draw",
     "format_number",
 ]
@@ -53,6 +66,20 @@ DEFAULT_NUMBER_FORMAT = "{:.4f}"
 # Up to this many values are drawn by default (each with its op: about twice as many boxes).
 # A one-sample 2-16-16-1 MLP (about 420 values) still fits; a whole training batch is summarised.
 DEFAULT_MAX_NODES = 500
+# The layout budget: at most this much `LayoutSize.cost` (boxes + arrows + 2 per rank an arrow skips)
+# is drawn by default. Graphviz's time grows about quadratically with it, and what matters is how
+# the arrows run, not how many values there are: measured here (bundled Graphviz, shared 2-core
+# machine), full drawings at cost ~4,000 take 1.2-2 s for x+x+...+x (40-45 terms), an MLP batch loss,
+# a wide node (2,000 operands) and a chain with an input per op; at ~5,000 the slowest family
+# (x+x+...+x, 50 terms, cost 4,950) took 4.4 s and at ~11,000 (a shared-weight recurrence) 17.8 s.
+# 4,000 keeps every graph the defaults allow under 5 s (benchmarks/bench_render.py checks it).
+DEFAULT_LAYOUT_BUDGET = 4_000
+# The bundled Graphviz runs out of stack ("call stack exhausted") on long chains even with the 2 MiB
+# wasm stack we give it: measured, a chain of binary ops (acc + x_i) traps at 5,100-5,250 ops
+# (10,200 ranks) and renders at 5,062. Deeper drawings are refused before rendering, with a margin.
+MAX_BUNDLED_RANKS = 8_000
+# The note on a drawing made before backward(): every grad is still 0.
+BEFORE_BACKWARD_NOTE = "every grad is 0: call backward() on the output first"
 
 ROLE_COLORS: dict[str, str] = {
     "input": "#cfe3ff",
@@ -134,26 +161,57 @@ class Graph:
     first use of `svg()` and is cached.
     """
 
-    def __init__(self, source: str, *, drawn_values: int = 0, hidden_values: int = 0) -> None:
+    def __init__(
+        self,
+        source: str,
+        *,
+        drawn_values: int = 0,
+        hidden_values: int = 0,
+        layout: LayoutSize | None = None,
+        time_limit: float | None = None,
+        before_backward: bool = False,
+    ) -> None:
         if not isinstance(source, str):
             raise TypeError(f"Graph: source must be DOT text (str), got {type(source).__name__}")
         self.source = source
         self.drawn_values = drawn_values
         self.hidden_values = hidden_values
+        #: How big the drawing is for Graphviz (None for a Graph made from DOT text).
+        self.layout = layout
+        #: Seconds a render may take before it is stopped (None: the renderer's default).
+        self.time_limit = None if time_limit is None else check_time_limit(time_limit)
+        #: True if the drawing was made before backward() (every grad 0); the picture says so too.
+        self.before_backward = before_backward
         self._svg: str | None = None
 
     def __repr__(self) -> str:
         hidden = f", {self.hidden_values} hidden" if self.hidden_values else ""
-        return f"<gradstep Graph: {self.drawn_values} values drawn{hidden}>"
+        note = ", grads all 0 (drawn before backward)" if self.before_backward else ""
+        return f"<gradstep Graph: {self.drawn_values} values drawn{hidden}{note}>"
+
+    def _check_renderer_limits(self) -> None:
+        """Refuse, before rendering, a drawing the bundled Graphviz would crash on."""
+        if self.layout is None or self.layout.ranks <= MAX_BUNDLED_RANKS:
+            return
+        if isinstance(get_renderer(), WasmRenderer):
+            raise RenderError(
+                f"this drawing is {self.layout.ranks:,} ranks deep, more than the bundled Graphviz can lay "
+                f"out ({MAX_BUNDLED_RANKS:,}; deeper chains crash it); draw fewer values (max_nodes=..., "
+                "which summarises the rest), draw a smaller part of the graph, or use a system Graphviz "
+                "(GRADSTEP_DOT=/path/to/dot)"
+            )
 
     def svg(self) -> str:
         """The graph as SVG text (rendered once, then cached).
 
         Raises `GraphvizNotFoundError` if no renderer is available and `RenderError` if Graphviz
-        fails; a failed render leaves the renderer ready for the next one.
+        fails, if the drawing is too deep for the bundled renderer (refused before rendering), or
+        (`RenderTimeoutError`) if the render takes longer than `time_limit`. Ctrl-C stops a render
+        at once. A failed or stopped render leaves the renderer ready for the next one.
         """
         if self._svg is None:
-            self._svg = render_dot(self.source, "svg").decode("utf-8")
+            self._check_renderer_limits()
+            self._svg = render_dot(self.source, "svg", time_limit=self.time_limit).decode("utf-8")
         return self._svg
 
     def png(self) -> bytes:
@@ -164,7 +222,7 @@ class Graph:
         """
         renderer = get_renderer()
         if renderer.supports("png"):
-            return renderer.render(self.source, "png")
+            return renderer.render(self.source, "png", time_limit=self.time_limit)
         try:
             import cairosvg
         except ImportError:
@@ -397,6 +455,103 @@ def _summaries(kept: list[Value], drawn: set[Value]) -> list[_Summary]:
     return summaries
 
 
+@dataclass(frozen=True)
+class LayoutSize:
+    """How much work a drawing is for Graphviz's layout, counted before it is rendered.
+
+    Graphviz puts every box on a rank (a column, left to right) and routes an arrow that spans
+    ``k`` ranks through ``k - 1`` invisible points, one per rank it crosses. Layout time grows with
+    boxes, arrows and those points together, about quadratically: a value reused by many distant
+    ops (``x+x+...+x``, a weight shared by every step of an unrolled recurrence) makes few boxes but
+    many points. Ranks are counted as the longest path to the output (each box as close to the
+    output as its arrows allow), which never underestimates the points Graphviz makes.
+    """
+
+    boxes: int  #: value boxes, op ovals and summary boxes
+    arrows: int
+    hidden_points: int  #: Σ over arrows of (ranks spanned - 1)
+    ranks: int  #: the longest path, in ranks
+    widest: int  #: the most arrows into one op oval
+
+    @property
+    def cost(self) -> int:
+        """Boxes + arrows + 2 per hidden point (each adds a point and an arrow segment)."""
+        return self.boxes + self.arrows + 2 * self.hidden_points
+
+
+def _layout_size(kept: list[Value], drawn: set[Value], summaries: list[_Summary]) -> LayoutSize:
+    """The `LayoutSize` of drawing `drawn` (listed in `kept` with parents before children)."""
+    rank: dict[Value, int] = {}  # a value box's rank; its op oval is one rank further from the output
+    boxes = arrows = 0
+    for value in kept:
+        rank.setdefault(value, 0)  # only the root has no drawn consumer
+        boxes += 1
+        if value.children:
+            boxes += 1
+            arrows += 1  # op -> value
+            below = rank[value] + 2
+            for child in value.children:
+                if child in drawn and rank.get(child, -1) < below:
+                    rank[child] = below
+    hidden_points = 0
+    widest = 0
+    into: Counter[Value] = Counter()
+    for value in kept:
+        for child in value.children:
+            if child in drawn:
+                arrows += 1
+                hidden_points += rank[child] - rank[value] - 2
+                into[value] += 1
+    deepest = max(rank.values(), default=0)
+    for summary in summaries:
+        boxes += 1
+        summary_rank = max(rank[node] for node in summary.feeds) + 2
+        deepest = max(deepest, summary_rank)
+        for node in summary.feeds:
+            arrows += 1
+            hidden_points += summary_rank - rank[node] - 2
+            into[node] += 1
+    widest = max(into.values(), default=0)
+    return LayoutSize(boxes=boxes, arrows=arrows, hidden_points=hidden_points, ranks=deepest + 1, widest=widest)
+
+
+def _choose_drawn(
+    root: Value, order: list[Value], position: Mapping[Value, int], max_nodes: int | None, budget: int | None
+) -> tuple[list[Value], set[Value], list[_Summary], LayoutSize]:
+    """What to draw: the values nearest the root, as many as `max_nodes` and the layout budget allow.
+
+    Returns the drawn values (parents before children), that set, the summaries of the rest and
+    the drawing's `LayoutSize`.
+    """
+
+    def drawing(candidates: list[Value]) -> tuple[list[Value], set[Value], list[_Summary], LayoutSize]:
+        drawn = set(candidates)
+        kept = sorted(candidates, key=position.__getitem__, reverse=True)
+        summaries = _summaries(kept, drawn) if len(drawn) < len(order) else []
+        return kept, drawn, summaries, _layout_size(kept, drawn, summaries)
+
+    if max_nodes is None:
+        return drawing(order)
+    nearest = _nearest_to_root(root, min(max_nodes, len(order)))
+    best = drawing(nearest)
+    if budget is None or best[3].cost <= budget:
+        return best
+    # Largest prefix (values in breadth-first order from the root) within the budget. The root
+    # alone always fits: its box, op and at most one summary per operand.
+    low, high = 1, len(nearest) - 1
+    best = drawing(nearest[:1])
+    while low < high:
+        middle = (low + high + 1) // 2
+        candidate = drawing(nearest[:middle])
+        if candidate[3].cost <= budget:
+            best, low = candidate, middle
+        else:
+            high = middle - 1
+    if len(best[1]) != low:
+        best = drawing(nearest[:low])
+    return best
+
+
 def _kind(value: Value, parameter_names: Mapping[Value, str]) -> str:
     if value.children:
         return value.op
@@ -421,9 +576,41 @@ def _summary_text(summary: _Summary, parameter_names: Mapping[Value, str]) -> st
 # ---------------------------------------------------------------------------------------------------
 
 
+# Characters an SVG file cannot hold (XML 1.0 forbids C0 controls but tab/newline, lone surrogates,
+# U+FFFE and U+FFFF; C1 controls and DEL are allowed but invisible): drawn as their Python escapes.
+_UNSHOWABLE = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+
+
+def _visible(text: str) -> str:
+    """`text` with every character SVG cannot hold (or would hide) written as its escape, e.g. ``\\x00``."""
+    return _UNSHOWABLE.sub(lambda match: ascii(match.group())[1:-1], text)
+
+
+def _escaped(text: str) -> str:
+    """`text` for a DOT string that Graphviz shows literally: visible characters, backslashes doubled.
+
+    A backslash starts an escape in Graphviz labels (``\\n``, ``\\N``, ...) and one at the end would
+    swallow the closing quote; doubled, it is one literal backslash. Quotes are escaped by the
+    ``graphviz`` package when it quotes the string.
+    """
+    return _visible(text).replace("\\", "\\\\")
+
+
+def _no_html(text: str) -> str:
+    """`text` marked so that the graphviz package never reads it as an HTML-like ``<...>`` label."""
+    import graphviz
+
+    return graphviz.nohtml(text) if text.startswith("<") else text
+
+
+def _plain_label(text: str) -> str:
+    """A DOT label that shows `text` literally (never read as an HTML-like ``<...>`` label)."""
+    return _no_html(_escaped(text))
+
+
 def _record_text(text: str) -> str:
     """Escape text for one field of a Graphviz record label (so `|`, braces, `<>` show literally)."""
-    text = text.replace("\\", "\\\\").replace("\n", " ").replace("\r", " ")
+    text = _escaped(text.replace("\n", " ").replace("\r", " ").replace("\t", " "))
     for special in "{}|<>":
         text = text.replace(special, "\\" + special)
     return text
@@ -471,6 +658,8 @@ def draw(
     max_nodes: int | None = DEFAULT_MAX_NODES,
     color_grads: bool = False,
     legend: bool = False,
+    layout_budget: int | None = DEFAULT_LAYOUT_BUDGET,
+    time_limit: float | None = None,
 ) -> Graph:
     """Draw the computation graph that produced `root`.
 
@@ -487,10 +676,27 @@ def draw(
             parameters' dotted names; has no effect when no name is dotted.
         max_nodes: draw at most this many values (the ones closest to `root`); the rest are
             replaced by summary boxes that say how many values of which kind they hide.
-            ``None`` draws everything (a 2,000-value graph takes seconds to lay out).
+            ``None`` draws everything, whatever the layout budget (a 2,000-value graph takes
+            seconds to lay out, and some smaller ones minutes: see `layout_budget`).
         color_grads: fill each box by its gradient (blue positive, red negative, deeper for larger
             magnitudes); the role colour then moves to the border.
         legend: add a small key saying what the colours mean (only the roles that occur).
+        layout_budget: the most layout work to draw, as a `LayoutSize.cost`: boxes + arrows + 2 for
+            every rank an arrow skips. Values, not arrows, are what ``max_nodes`` counts, but an
+            arrow from a value reused far away (``x+x+...+x``, a weight shared by every step of an
+            unrolled recurrence) costs Graphviz as much as a box per rank it crosses. When the
+            ``max_nodes`` values nearest the root exceed the budget, fewer are drawn (still the
+            nearest) and the rest go into the same "… hidden" boxes. The default, 4,000, keeps
+            every drawing the defaults allow under 5 s to render (measured in
+            ``benchmarks/bench_render.py``): about 45 terms of ``x+x+...+x``, a 2,000-operand sum,
+            or a 500-value MLP loss. ``None`` turns the budget off. Ignored with ``max_nodes=None``.
+        time_limit: seconds a render may take before it is stopped with `RenderTimeoutError`
+            (default 60, `autograd.drawing.graphviz.DEFAULT_TIME_LIMIT_SECONDS`). Ctrl-C stops a
+            render at once. A drawing too deep for the bundled Graphviz (more than
+            `MAX_BUNDLED_RANKS` ranks, which only ``max_nodes=None`` can make) is refused with
+            `RenderError` before rendering.
+
+    Drawn before ``backward()`` (every grad 0), the picture says so in a note at the top.
 
     Returns:
         A `Graph`: ``.source`` (DOT), ``.svg()``, ``.save(path)``, and inline display in Jupyter.
@@ -503,17 +709,20 @@ def draw(
         raise TypeError(f"draw: max_nodes must be an int or None, got {max_nodes!r}")
     if max_nodes is not None and max_nodes < 1:
         raise ValueError(f"draw: max_nodes must be at least 1, got {max_nodes}")
+    if layout_budget is not None and (isinstance(layout_budget, bool) or not isinstance(layout_budget, int)):
+        raise TypeError(f"draw: layout_budget must be an int or None, got {layout_budget!r}")
+    if layout_budget is not None and layout_budget < 1:
+        raise ValueError(f"draw: layout_budget must be at least 1, got {layout_budget}")
+    try:
+        time_limit = None if time_limit is None else check_time_limit(time_limit)
+    except (TypeError, ValueError) as error:
+        raise type(error)(f"draw: {error}") from None
     number_format = check_number_format(number_format)
     parameter_names = _parameter_names(parameters)
 
     order = topological_order(root)
     position = {value: i for i, value in enumerate(order)}
-    if max_nodes is None or len(order) <= max_nodes:
-        drawn = set(order)
-        summaries: list[_Summary] = []
-    else:
-        drawn = set(_nearest_to_root(root, max_nodes))
-        summaries = _summaries([v for v in order if v in drawn][::-1], drawn)
+    _, drawn, summaries, layout = _choose_drawn(root, order, position, max_nodes, layout_budget)
 
     # Dotted names give module clusters. Without explicit parameters, use dotted leaf labels.
     names = dict(parameter_names)
@@ -534,7 +743,7 @@ def draw(
         if role not in roles_seen:
             roles_seen.append(role)
         module = value_module.get(value, "")
-        label = value.label
+        label = value.label if isinstance(value.label, str) else str(value.label)
         if value in names:  # "w.1" inside the cluster "neurons.2", else the full dotted name
             label = split_module_name(names[value])[1] if module else names[value]
         fields = [_record_text(label)] if label else []
@@ -550,13 +759,14 @@ def draw(
             attributes["fillcolor"] = ROLE_COLORS[role]
         builder.add_node(module, f"v{i}", attributes)
         if value.children:
-            op_attributes = {"id": f"op{i}", "label": _op_text(value), **_OP_STYLE}
+            op_attributes = {"id": f"op{i}", "label": _plain_label(_op_text(value)), **_OP_STYLE}
             builder.add_node(op_module.get(value, ""), f"op{i}", op_attributes)
 
     for summary in summaries:
         name = f"s{summary.number}"
         # Two lines: the count, then the kinds (backslash-n is Graphviz's centred line break).
-        text = _summary_text(summary, parameter_names).replace(" (", "\\n(", 1)
+        count, kinds = _summary_text(summary, parameter_names).split(" (", 1)
+        text = _no_html(_escaped(count) + "\\n(" + _escaped(kinds))
         builder.add_node("", name, {"id": name, "label": text, **_SUMMARY_STYLE})
 
     for value in layout_order:
@@ -580,8 +790,18 @@ def draw(
             builder.add_legend_entry("grad > 0", {"fillcolor": _grad_fill(1.0, 1.0)})
             builder.add_legend_entry("grad < 0", {"fillcolor": _grad_fill(-1.0, 1.0)})
 
+    before_backward = show_grads and root.grad == 0.0 and all(value.grad == 0.0 for value in order)
+    if before_backward:
+        builder.note = BEFORE_BACKWARD_NOTE
     hidden = len(order) - len(drawn)
-    return Graph(builder.source(), drawn_values=len(drawn), hidden_values=hidden)
+    return Graph(
+        builder.source(),
+        drawn_values=len(drawn),
+        hidden_values=hidden,
+        layout=layout,
+        time_limit=time_limit,
+        before_backward=before_backward,
+    )
 
 
 def _operand_order(root: Value) -> list[Value]:
@@ -608,13 +828,14 @@ class _DotBuilder:
         self.nodes: dict[str, list[tuple[str, dict[str, str]]]] = {}  # module path -> nodes, in order
         self.edges: list[tuple[str, str, dict[str, str]]] = []
         self.legend: list[tuple[str, dict[str, str]]] = []
+        self.note = ""  # a line of text above the drawing
 
     def record(self, fields: list[str], *, one_line: bool = False) -> str:
         # Record fields stack across the rank direction; braces turn them along it. Fields are
         # stacked (label over data over grad) in either direction, or laid out on one line.
         joined = " | ".join(fields)
         stacked_without_braces = self.rankdir in ("LR", "RL")
-        return joined if stacked_without_braces != one_line else "{" + joined + "}"
+        return _no_html(joined if stacked_without_braces != one_line else "{" + joined + "}")
 
     def add_node(self, module: str, name: str, attributes: dict[str, str]) -> None:
         self.nodes.setdefault(module, []).append((name, attributes))
@@ -653,6 +874,8 @@ class _DotBuilder:
             },
             edge_attr={"color": "#555555", "arrowsize": "0.6", "penwidth": "0.9"},
         )
+        if self.note:
+            graph.attr(label=_plain_label(self.note), labelloc="t", labeljust="l", fontsize="11", fontcolor="#b2182b")
         # Clusters form a tree by dotted prefix: layers.0 holds layers.0.neurons.2.
         tree: dict[str, list[str]] = {}
         for module in self.nodes:
@@ -674,11 +897,12 @@ class _DotBuilder:
             for name, attributes in nodes:
                 target.node(name, **attributes)
             for child in tree.get(module, []):
-                with target.subgraph(name=f"cluster_{child}") as cluster:
+                # Module names come from parameter names, which may hold anything: escape them.
+                with target.subgraph(name=_plain_label(f"cluster_{child}")) as cluster:
                     relative = child[len(module) + 1 :] if module else child
                     cluster.attr(
-                        id=f"cluster_{child}",
-                        label=relative,
+                        id=_plain_label(f"cluster_{child}"),
+                        label=_plain_label(relative),
                         style="rounded,filled",
                         color="#b9b9b9",
                         fillcolor=_CLUSTER_FILLS[depth % len(_CLUSTER_FILLS)],
