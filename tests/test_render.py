@@ -667,7 +667,8 @@ def test_a_crash_inside_wasm_becomes_a_render_error(monkeypatch):
         raise RuntimeError("wasm trap: out of bounds memory access\nwasm backtrace: ...")
 
     monkeypatch.setattr(renderer, "_render_in", crash)
-    with pytest.raises(RenderError, match=r"crashed \(Graphviz failed inside .*\[wasm trap: out of bounds memory access\]$"):
+    expected = r"crashed \(Graphviz failed inside .*\[wasm trap: out of bounds memory access\]$"
+    with pytest.raises(RenderError, match=expected):
         renderer.render("digraph { a }", "svg")
     monkeypatch.undo()
     assert b"<svg" in renderer.render("digraph { a }", "svg")

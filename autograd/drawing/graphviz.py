@@ -28,8 +28,8 @@ from __future__ import annotations
 
 import atexit
 import contextlib
-import math
 import importlib.util
+import math
 import os
 import shutil
 import struct
@@ -106,7 +106,9 @@ def _source_bytes(dot_source: str) -> bytes:
         raise TypeError(f"the DOT source must be a str, got {type(dot_source).__name__}")
     nul = dot_source.find("\0")
     if nul >= 0:
-        raise RenderError(f"the DOT source contains a NUL character (at offset {nul}); Graphviz cannot read it")
+        raise RenderError(
+            f"the DOT source contains a NUL character (at offset {nul}); Graphviz cannot read it"
+        )
     try:
         return dot_source.encode("utf-8")
     except UnicodeEncodeError as error:
@@ -292,8 +294,9 @@ class WasmRenderer:
         if not in_time:
             self._stop(finished)
             raise RenderTimeoutError(
-                f"the {self.description} was stopped after {_seconds(limit)} (the time limit): the layout is "
-                "too big to finish in time; draw fewer values (max_nodes=...) or allow more time (time_limit=...)"
+                f"the {self.description} was stopped after {_seconds(limit)} (the time limit): the layout "
+                "is too big to finish in time; draw fewer values (max_nodes=...) or allow more time "
+                "(time_limit=...)"
             )
         worker.join()
         if "error" in outcome:

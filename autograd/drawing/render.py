@@ -512,7 +512,9 @@ def _layout_size(kept: list[Value], drawn: set[Value], summaries: list[_Summary]
             hidden_points += summary_rank - rank[node] - 2
             into[node] += 1
     widest = max(into.values(), default=0)
-    return LayoutSize(boxes=boxes, arrows=arrows, hidden_points=hidden_points, ranks=deepest + 1, widest=widest)
+    return LayoutSize(
+        boxes=boxes, arrows=arrows, hidden_points=hidden_points, ranks=deepest + 1, widest=widest
+    )
 
 
 def _choose_drawn(
@@ -875,7 +877,8 @@ class _DotBuilder:
             edge_attr={"color": "#555555", "arrowsize": "0.6", "penwidth": "0.9"},
         )
         if self.note:
-            graph.attr(label=_plain_label(self.note), labelloc="t", labeljust="l", fontsize="11", fontcolor="#b2182b")
+            note_style = {"labelloc": "t", "labeljust": "l", "fontsize": "11", "fontcolor": "#b2182b"}
+            graph.attr(label=_plain_label(self.note), **note_style)
         # Clusters form a tree by dotted prefix: layers.0 holds layers.0.neurons.2.
         tree: dict[str, list[str]] = {}
         for module in self.nodes:
