@@ -320,3 +320,91 @@ def test_draw_through_a_symlink_writes_its_target(tmp_path):
     result = gradstep("draw", "x*2", "x=1", "-o", str(link))
     assert result.returncode == 0, result.stderr
     assert link.is_symlink() and "<svg" in (tmp_path / "out" / "real.svg").read_text()
+
+
+# ---------------------------------------------------------------------------------------------------
+# gradstep draw with hostile formulas: a well-formed SVG or one clear line, never a trap or traceback
+# ---------------------------------------------------------------------------------------------------
+
+_FORMULA_PIECES = [
+    *"xy+-*/() .1e",
+    "**",
+    "tanh(",
+    "exp(",
+    "relu(",
+    "x+x+x+x+x+x+x+x+x+x",
+    "\\",
+    "\\n",
+    "\x00",
+    "\x07",
+    "\ud800",
+    '"',
+    "{",
+    "|",
+    "<",
+    "\n",
+]
+
+
+def run_main(args: list[str]) -> tuple[int, str, str]:
+    import contextlib
+    import io
+
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = cli.main(args)
+    return code, out.getvalue(), err.getvalue()
+
+
+def check_draw_outcome(code: int, err: str, path: Path) -> None:
+    import xml.etree.ElementTree as ET
+
+    if code == 0:
+        ET.fromstring(path.read_bytes())  # well-formed SVG
+        path.unlink()
+    else:
+        assert code == cli.EXIT_USAGE, err  # a bad formula, not a failed drawing
+        assert err.count("\n") == 1 and err.startswith("gradstep draw: error: "), err
+        assert "Traceback" not in err and "Trap" not in err and "crashed" not in err
+
+
+def test_fuzz_gradstep_draw_with_hostile_formulas(tmp_path):
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    path = tmp_path / "fuzz.svg"
+
+    @settings(max_examples=60, deadline=None)
+    @given(
+        pieces=st.lists(st.sampled_from(_FORMULA_PIECES), min_size=1, max_size=14), no_backward=st.booleans()
+    )
+    def check(pieces, no_backward):
+        formula = "".join(pieces)
+        args = ["draw", formula, "x=1.5", "y=-2", "-o", str(path)] + (
+            ["--no-backward"] if no_backward else []
+        )
+        code, _, err = run_main(args)
+        check_draw_outcome(code, err, path)
+
+    check()
+
+
+@pytest.mark.parametrize(
+    "formula",
+    ["x" + "+x" * 2_000, "x" + "*x" * 600, "tanh(" * 300 + "x" + ")" * 300, "x\\", "x\x00", "x\ud800"],
+)
+def test_gradstep_draw_of_big_or_odd_formulas(tmp_path, formula):
+    path = tmp_path / "g.svg"
+    code, out, err = run_main(["draw", formula, "x=1.0001", "-o", str(path)])
+    check_draw_outcome(code, err, path)
+    if "+x" in formula:  # 2,001 uses of x: summarised within the layout budget, drawn quickly
+        assert code == 0 and out.startswith("wrote ")
+
+
+def test_gradstep_draw_before_backward_says_so_in_the_picture(tmp_path):
+    path = tmp_path / "g.svg"
+    code, _, err = run_main(["draw", "x*y", "x=2", "y=3", "--no-backward", "-o", str(path)])
+    assert code == 0, err
+    assert "call backward()" in path.read_text(encoding="utf-8")
+    code, _, err = run_main(["draw", "x*y", "x=2", "y=3", "-o", str(path)])
+    assert code == 0 and "call backward()" not in path.read_text(encoding="utf-8")

@@ -704,3 +704,423 @@ def test_bundled_renderer_works_without_wasmtimes_cache(monkeypatch):
         assert b"<svg" in renderer.render("digraph { a -> b }", "svg")
     finally:
         renderer.close()
+
+
+# ---------------------------------------------------------------------------------------------------
+# The layout budget: arrows and long-range reuse, not just values
+# ---------------------------------------------------------------------------------------------------
+
+
+def reused_sum(terms: int) -> Value:
+    """x+x+...+x: a chain of adds that all use the one leaf x (an arrow from x to every op)."""
+    x = Value(1.0, "x")
+    total = x
+    for _ in range(terms - 1):
+        total = total + x
+    total.backward()
+    return total
+
+
+def recurrence(steps: int) -> Value:
+    """h = tanh(w*h + u*x_t), unrolled: w and u are used by every step."""
+    w, u, h = Value(0.5, "w"), Value(0.3, "u"), Value(0.0, "h0")
+    for t in range(steps):
+        h = (w * h + u * Value(0.1 * t, f"x{t}")).tanh()
+    h.backward()
+    return h
+
+
+def reference_layout(source: str) -> tuple[int, int, int, int, int]:
+    """(boxes, arrows, hidden points, ranks, widest) read back from the DOT text: an independent count
+    of what `draw` reports as `graph.layout` (ranks: longest path to the output, boxes as close to it
+    as their arrows allow)."""
+    body = source  # legend entries (legend_*) and their invisible arrows are not counted
+    names = set(re.findall(r"^\s*((?:v|op|s)\d+) \[", body, re.MULTILINE))
+    arrows = [
+        (tail, head)
+        for tail, head in re.findall(r"^\s*(\w+) -> (\w+)", body, re.MULTILINE)
+        if tail in names and head in names
+    ]
+    consumers: dict[str, list[str]] = {name: [] for name in names}
+    for tail, head in arrows:
+        consumers[tail].append(head)
+    rank: dict[str, int] = {}
+
+    def rank_of(name: str) -> int:  # memoised longest path to a sink, without recursion
+        stack = [name]
+        while stack:
+            top = stack[-1]
+            pending = [c for c in consumers[top] if c not in rank]
+            if pending:
+                stack.extend(pending)
+                continue
+            stack.pop()
+            rank[top] = max((rank[c] + 1 for c in consumers[top]), default=0)
+        return rank[name]
+
+    for name in names:
+        rank_of(name)
+    points = sum(rank[tail] - rank[head] - 1 for tail, head in arrows)
+    widest = max(Counter_of(head for _, head in arrows).values(), default=0)
+    return len(names), len(arrows), points, max(rank.values()) + 1, widest
+
+
+def Counter_of(items):
+    counts: dict[str, int] = {}
+    for item in items:
+        counts[item] = counts.get(item, 0) + 1
+    return counts
+
+
+def layout_tuple(graph: Graph) -> tuple[int, int, int, int, int]:
+    size = graph.layout
+    return size.boxes, size.arrows, size.hidden_points, size.ranks, size.widest
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: lecture_neuron()[0],
+        lambda: small_mlp()[0],
+        lambda: batch_loss(5),
+        lambda: reused_sum(30),
+        lambda: recurrence(6),
+        lambda: vsum(Value(float(i), f"x{i}") for i in range(40)),
+    ],
+)
+@pytest.mark.parametrize("max_nodes", [None, 25, 500])
+def test_layout_size_matches_an_independent_count_from_the_dot_text(make, max_nodes):
+    graph = draw(make(), max_nodes=max_nodes, layout_budget=None)
+    assert layout_tuple(graph) == reference_layout(graph.source)
+
+
+@settings(max_examples=40, deadline=None)
+@given(program=programs(max_inputs=3, max_ops=10), limit=st.integers(1, 14), budget=st.integers(1, 80))
+def test_layout_size_agrees_with_the_reference_and_stays_within_the_budget(program, limit, budget):
+    _, root = build_checked(program)
+    graph = draw(root, max_nodes=limit, layout_budget=budget)
+    assert layout_tuple(graph) == reference_layout(graph.source)
+    if graph.drawn_values > 1:  # the root alone is always drawn, even over a tiny budget
+        assert graph.layout.cost <= budget
+    # Still every value drawn or counted in exactly one summary.
+    assert sum(n for n, _ in summary_counts(graph.source)) == graph.hidden_values
+    assert graph.drawn_values + graph.hidden_values == len(topological_order(root))
+
+
+@pytest.mark.parametrize(
+    ("make", "values"),
+    [(lambda: reused_sum(2_001), 2_001), (lambda: recurrence(200), 1_003)],
+)
+def test_long_range_reuse_is_summarised_within_the_budget(make, values):
+    root = make()
+    assert len(topological_order(root)) == values
+    everything_nearby = draw(root, layout_budget=None)  # max_nodes alone: 500 values
+    assert everything_nearby.layout.cost > 10 * autograd.drawing.render.DEFAULT_LAYOUT_BUDGET
+    graph = draw(root)
+    assert graph.layout.cost <= autograd.drawing.render.DEFAULT_LAYOUT_BUDGET
+    assert 20 < graph.drawn_values < 500 and graph.hidden_values == values - graph.drawn_values
+    counts = summary_counts(graph.source)
+    assert counts and sum(n for n, _ in counts) == graph.hidden_values
+    svg = parse_svg(graph.svg())
+    nodes = groups(svg, "node")
+    assert any(texts(nodes[n])[0].startswith("… ") for n in nodes if n.startswith("s"))
+    assert f"v{values - 1}" in nodes  # the root is drawn
+
+
+def test_the_budget_keeps_the_values_nearest_the_root():
+    root = reused_sum(300)
+    order = topological_order(root)
+    graph = draw(root)
+    drawn = {order[int(i)] for i in re.findall(r"^\s*v(\d+) \[", graph.source, re.MULTILINE)}
+    nearest = autograd.drawing.render._nearest_to_root(root, len(order))
+    assert drawn == set(nearest[: len(drawn)])
+    assert order[0] in drawn  # x, used by every op, is an operand of the root
+
+
+def test_budget_options():
+    root = reused_sum(200)
+    assert draw(root, max_nodes=None).hidden_values == 0  # everything, whatever the budget
+    assert draw(root, layout_budget=None).drawn_values == 200  # max_nodes alone (200 < 500)
+    small = draw(root, layout_budget=50)
+    assert small.layout.cost <= 50 and small.drawn_values < draw(root).drawn_values
+    assert draw(lecture_neuron()[0], layout_budget=1).drawn_values == 1  # the root always
+
+
+def test_a_graph_within_both_limits_is_drawn_whole():
+    loss = batch_loss(3)
+    graph = draw(loss)
+    assert graph.hidden_values == 0 and graph.layout.cost <= autograd.drawing.render.DEFAULT_LAYOUT_BUDGET
+
+
+# ---------------------------------------------------------------------------------------------------
+# Renderer limits: refused up front, and any remaining trap explained in words
+# ---------------------------------------------------------------------------------------------------
+
+
+def unary_chain(ops: int) -> Value:
+    value = Value(0.5, "x")
+    for _ in range(ops):
+        value = value.tanh()
+    return value
+
+
+def test_a_drawing_too_deep_for_the_bundled_graphviz_is_refused_before_rendering(monkeypatch):
+    limit = autograd.drawing.render.MAX_BUNDLED_RANKS
+    graph = draw(unary_chain(limit // 2 + 1), max_nodes=None)
+    assert graph.layout.ranks > limit
+    if not isinstance(runner.get_renderer(), runner.WasmRenderer):
+        pytest.skip("the bundled renderer is not the one in use")
+
+    def must_not_render(*args, **kwargs):
+        raise AssertionError("the renderer was called")
+
+    monkeypatch.setattr(autograd.drawing.render, "render_dot", must_not_render)
+    with pytest.raises(
+        RenderError, match=r"ranks deep, more than the bundled Graphviz.*max_nodes="
+    ) as caught:
+        graph.svg()
+    assert "\n" not in str(caught.value) and "Trap" not in str(caught.value)
+    # The default drawing of the same chain is within every limit.
+    assert draw(unary_chain(limit // 2 + 1)).layout.ranks < limit
+
+
+def test_deep_drawings_are_not_refused_for_a_system_graphviz(fake_dot):
+    fake_dot("echo '<svg xmlns=\"http://www.w3.org/2000/svg\"/>'\n")
+    graph = draw(unary_chain(autograd.drawing.render.MAX_BUNDLED_RANKS // 2 + 1), max_nodes=None)
+    assert graph.svg().startswith("<svg")
+
+
+def test_a_stack_overflow_inside_graphviz_is_explained_and_the_next_render_works():
+    # A chain of 6,000 binary ops (each adds a new input), rendered from its DOT text so that no
+    # up-front check applies: the bundled Graphviz runs out of stack within about 2 s.
+    if not isinstance(runner.get_renderer(), runner.WasmRenderer):
+        pytest.skip("the bundled renderer is not the one in use")
+    total = Value(0.5, "x")
+    for i in range(6_000):
+        total = total + Value(0.1, f"x{i}")
+    graph = draw(total, max_nodes=None)
+    with pytest.raises(RenderError) as caught:
+        Graph(graph.source).svg()
+    message = str(caught.value)
+    assert (
+        "ran out of stack space" in message and "max_nodes=" in message and "call stack exhausted" in message
+    )
+    assert "Trap:" not in message and "\n" not in message
+    with pytest.raises(RenderError, match="ranks deep"):  # drawn by draw(), it is refused up front
+        graph.svg()
+    assert "data 0.7071" in draw(lecture_neuron()[0]).svg()
+
+
+@pytest.mark.parametrize(
+    ("source", "message"),
+    [
+        ('digraph { a [label="x\0y"] }', r"NUL character \(at offset 21\)"),
+        ('digraph { a [label="\ud800"] }', r"not valid Unicode text: '\\ud800' at offset 20"),
+    ],
+)
+def test_dot_text_graphviz_cannot_read_is_a_clear_error(source, message):
+    with pytest.raises(RenderError, match=message):
+        Graph(source).svg()
+    assert b"<svg" in runner.render_dot("digraph { a }")
+
+
+# ---------------------------------------------------------------------------------------------------
+# Stopping a render: Ctrl-C and the time limit
+# ---------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def slow_source() -> str:
+    """DOT text that takes the bundled Graphviz minutes to lay out (x+x+...+x, 150 terms, all drawn)."""
+    return draw(reused_sum(150), max_nodes=None).source
+
+
+def bundled_renderer_in_use() -> runner.WasmRenderer:
+    renderer = runner.get_renderer()
+    if not isinstance(renderer, runner.WasmRenderer):
+        pytest.skip("the bundled renderer is not the one in use")
+    return renderer
+
+
+def test_ctrl_c_stops_a_render_promptly_and_the_renderer_works_afterwards(slow_source):
+    import signal
+    import threading
+    import time
+
+    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "SIGALRM"):
+        pytest.skip("needs signals in the main thread")
+    bundled_renderer_in_use()
+    timer = threading.Timer(0.5, lambda: os.kill(os.getpid(), signal.SIGINT))
+    start = time.monotonic()
+    timer.start()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            Graph(slow_source).svg()
+    finally:
+        timer.cancel()
+    # Generous: the render itself would take minutes; the interrupt lands within milliseconds.
+    assert time.monotonic() - start < 30
+    assert "data 0.7071" in draw(lecture_neuron()[0]).svg()
+
+
+def test_the_time_limit_stops_a_render_with_a_clear_error(slow_source):
+    import time
+
+    bundled_renderer_in_use()
+    start = time.monotonic()
+    with pytest.raises(
+        runner.RenderTimeoutError, match=r"stopped after 0\.5 s \(the time limit\).*max_nodes="
+    ):
+        Graph(slow_source, time_limit=0.5).svg()
+    assert time.monotonic() - start < 30
+    assert "data 0.7071" in draw(lecture_neuron()[0]).svg()
+    with pytest.raises(runner.RenderTimeoutError):  # the same through render_dot
+        runner.render_dot(slow_source, time_limit=0.2)
+    assert b"<svg" in runner.render_dot("digraph { a -> b }")
+
+
+def test_a_dot_executable_is_stopped_at_the_time_limit(fake_dot):
+    fake_dot("sleep 30\n")
+    with pytest.raises(runner.RenderTimeoutError, match=r"stopped after 0\.3 s"):
+        draw(Value(1.0), time_limit=0.3).svg()
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "message"),
+    [
+        ({"layout_budget": 0}, ValueError, "draw: layout_budget must be at least 1"),
+        ({"layout_budget": True}, TypeError, "draw: layout_budget"),
+        ({"layout_budget": 2.5}, TypeError, "draw: layout_budget"),
+        ({"time_limit": 0}, ValueError, "draw: time_limit must be a positive"),
+        ({"time_limit": float("nan")}, ValueError, "draw: time_limit must be a positive"),
+        ({"time_limit": "1"}, TypeError, "draw: time_limit must be a number"),
+        ({"time_limit": True}, TypeError, "draw: time_limit must be a number"),
+    ],
+)
+def test_bad_budget_and_time_limit_are_clear_errors(kwargs, error, message):
+    with pytest.raises(error, match=message):
+        draw(Value(1.0) * 2, **kwargs)
+
+
+# ---------------------------------------------------------------------------------------------------
+# Hostile labels and module names: well-formed SVG showing them literally, or a clear error
+# ---------------------------------------------------------------------------------------------------
+
+
+class NamedParameters:
+    """A stand-in module whose parameter names are whatever the test gives."""
+
+    def __init__(self, pairs):
+        self.pairs = pairs
+
+    def named_parameters(self):
+        return list(self.pairs)
+
+
+def neuron_with_names(label: str, module: str) -> tuple[Value, NamedParameters]:
+    w, b, x = Value(-0.5, "w"), Value(0.25, "b"), Value(2.0, label)
+    out = (w * x + b).tanh()
+    out.label = label
+    out.backward()
+    return out, NamedParameters([(f"{module}.w", w), (f"{module}.b", b)])
+
+
+def all_text(svg: ET.Element) -> str:
+    return "\n".join(texts(svg)) + "\n".join(t.text or "" for t in svg.iter(f"{SVG}title"))
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        ("ends in \\", "ends in \\"),
+        ("literal \\n here", "literal \\n here"),
+        ("\\N \\G \\L", "\\N \\G \\L"),
+        ('quote " and \\"', 'quote " and \\"'),
+        ("bell\x07 nul\x00 esc\x1b", "bell\\x07 nul\\x00 esc\\x1b"),
+        ("lone \ud800 surrogate", "lone \\ud800 surrogate"),
+        ("not \ufffe chars \uffff", "not \\ufffe chars \\uffff"),
+        ("c1 \x85 del \x7f", "c1 \\x85 del \\x7f"),
+        ("<b>html?</b>", "<b>html?</b>"),
+        ("{braces} | pipes <ports>", "{braces} | pipes <ports>"),
+    ],
+)
+def test_hostile_labels_and_module_names_show_literally(text, shown):
+    out, model = neuron_with_names(text, text)
+    for _ in range(2):  # a literal \n once made every second render trap
+        graph = draw(out, parameters=model)
+        svg = parse_svg(graph.svg())
+        shown_text = "\n".join(texts(svg))
+        assert shown in shown_text  # the value's label and the cluster's name
+        assert shown_text.count(shown) >= 2
+        clusters = groups(svg, "cluster")
+        assert len(clusters) == 1
+
+
+def test_hostile_number_formats_and_op_names_give_well_formed_svg():
+    x = Value(1.5, "x")
+    odd = Value(2.0, "", (x,), (1.0,), "my\\op\x00")
+    graph = draw(odd, number_format="{:.2f}\\\x01")
+    svg = parse_svg(graph.svg())
+    assert "data 2.00\\\\x01" in "".join(texts(svg))
+    assert "my\\op\\x00" in texts(svg)
+
+
+_HOSTILE = st.text(
+    alphabet=st.one_of(
+        st.sampled_from([*'\\"{}|<>\n\r\t .', "\x00", "\x07", "\x7f", "\x85", "\ud800", "\udfff", "\uffff"]),
+        st.characters(),
+    ),
+    max_size=12,
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(label=_HOSTILE, module=_HOSTILE, inner=_HOSTILE, rankdir=st.sampled_from(["LR", "TB"]))
+def test_fuzz_draw_with_hostile_labels_and_module_names(label, module, inner, rankdir):
+    w, x = Value(-0.5, "w"), Value(2.0, label)
+    out = (w * x).tanh() + x
+    out.label = inner
+    out.backward()
+    model = NamedParameters([(f"{module}.{inner}.w", w)])
+    for legend in (False, True):
+        graph = draw(out, parameters=model, rankdir=rankdir, legend=legend, color_grads=legend)
+        try:
+            svg = graph.svg()
+        except RenderError as error:  # allowed only as a clear one-line error, never a trap
+            message = str(error)
+            assert "\n" not in message and "crashed" not in message and "stack" not in message
+            continue
+        parse_svg(svg)  # well-formed XML
+
+
+def test_module_names_with_empty_parts_nest_without_looping():
+    out, model = neuron_with_names("x", ".lead..dots")
+    svg = parse_svg(draw(out, parameters=model).svg())
+    # ".lead" holds ".lead." (an empty name) which holds ".lead..dots"
+    assert sorted(groups(svg, "cluster")) == ["cluster_.lead", "cluster_.lead.", "cluster_.lead..dots"]
+
+
+# ---------------------------------------------------------------------------------------------------
+# Drawn before backward()
+# ---------------------------------------------------------------------------------------------------
+
+
+def test_a_drawing_made_before_backward_says_so():
+    x, w = Value(2.0, "x"), Value(-3.0, "w")
+    out = (x * w).tanh()
+    graph = draw(out)
+    assert graph.before_backward and "drawn before backward" in repr(graph)
+    assert "call backward() on the output first" in texts(parse_svg(graph.svg()))[0]
+    assert not draw(out, show_grads=False).before_backward  # no grads shown: nothing to explain
+    out.backward()
+    after = draw(out)
+    assert not after.before_backward
+    assert "backward()" not in "".join(texts(parse_svg(after.svg())))
+    assert "backward()" not in after.source
+
+
+def test_a_zero_gradient_after_backward_is_not_mistaken_for_no_backward():
+    x = Value(0.0, "x")
+    out = x.relu()  # d relu / dx at 0 is 0, but the output's own grad is 1
+    out.backward()
+    assert x.grad == 0.0 and not draw(out).before_backward

@@ -886,6 +886,8 @@ class _DotBuilder:
                 continue
             parent = ""
             for path in _cluster_paths(module):
+                if path == parent:  # an empty part (".w", "a..b") is no cluster of its own
+                    continue
                 children = tree.setdefault(parent, [])
                 if path not in children:
                     children.append(path)
