@@ -68,11 +68,13 @@ DEFAULT_NUMBER_FORMAT = "{:.4f}"
 DEFAULT_MAX_NODES = 500
 # The layout budget: at most this much `LayoutSize.cost` (boxes + arrows + 2 per rank an arrow skips)
 # is drawn by default. Graphviz's time grows about quadratically with it, and what matters is how
-# the arrows run, not how many values there are: measured here (bundled Graphviz, shared 2-core
-# machine), full drawings at cost ~4,000 take 1.2-2 s for x+x+...+x (40-45 terms), an MLP batch loss,
-# a wide node (2,000 operands) and a chain with an input per op; at ~5,000 the slowest family
-# (x+x+...+x, 50 terms, cost 4,950) took 4.4 s and at ~11,000 (a shared-weight recurrence) 17.8 s.
-# 4,000 keeps every graph the defaults allow under 5 s (benchmarks/bench_render.py checks it).
+# the arrows run, not how many values there are. Measured here (bundled Graphviz, shared 2-core
+# machine, full drawings): x+x+...+x at cost 780 / 1,770 / 3,160 / 4,950 (20/30/40/50 terms) took
+# 0.05 / 0.23 / 1.2 / 4.4 s; a shared-weight recurrence at cost 5,000 / 11,000 took 1.1 / 17.8 s; a
+# wide node of 2,000 / 3,000 operands (cost 4,000 / 6,000) 2.9 / 5.8 s; an MLP batch loss at cost
+# 3,300 / 6,500 / 13,000 1.1 / 2.9 / 11.5 s; chains cost least per unit (a 3,000-op tanh chain,
+# cost 12,000: 1.5 s). So fan-out decides: 4,000 keeps every shape the defaults allow at or under
+# about 2 s here, under the 5 s target with room for a busier machine (bench_render.py checks it).
 DEFAULT_LAYOUT_BUDGET = 4_000
 # The bundled Graphviz runs out of stack ("call stack exhausted") on long chains even with the 2 MiB
 # wasm stack we give it: measured, a chain of binary ops (acc + x_i) traps at 5,100-5,250 ops
@@ -690,8 +692,9 @@ def draw(
             ``max_nodes`` values nearest the root exceed the budget, fewer are drawn (still the
             nearest) and the rest go into the same "… hidden" boxes. The default, 4,000, keeps
             every drawing the defaults allow under 5 s to render (measured in
-            ``benchmarks/bench_render.py``): about 45 terms of ``x+x+...+x``, a 2,000-operand sum,
-            or a 500-value MLP loss. ``None`` turns the budget off. Ignored with ``max_nodes=None``.
+            ``benchmarks/bench_render.py``): it draws the 44 terms of ``x+x+...+x`` nearest the
+            output, 90 values of a recurrence with shared weights, and the 500 values nearest an
+            MLP loss. ``None`` turns the budget off. Ignored with ``max_nodes=None``.
         time_limit: seconds a render may take before it is stopped with `RenderTimeoutError`
             (default 60, `autograd.drawing.graphviz.DEFAULT_TIME_LIMIT_SECONDS`). Ctrl-C stops a
             render at once. A drawing too deep for the bundled Graphviz (more than
