@@ -40,6 +40,7 @@ _LAZY_EXPORTS: dict[str, str] = {
     "draw": "drawing.render",
     "GraphvizNotFoundError": "drawing.render",
     "RenderError": "drawing.render",
+    "RenderTimeoutError": "drawing.render",
     # drawing/page.py
     "write_stepper_html": "drawing.page",
     # expr.py

@@ -4,8 +4,15 @@ and the self-contained browser pages built on those drawings (`page`, with `step
 Everything here depends on the core (`autograd.engine`, `autograd.steps`); the core never imports it.
 """
 
-from .graphviz import GraphvizNotFoundError, RenderError
+from .graphviz import GraphvizNotFoundError, RenderError, RenderTimeoutError
 from .page import write_stepper_html
 from .render import Graph, draw
 
-__all__ = ["Graph", "GraphvizNotFoundError", "RenderError", "draw", "write_stepper_html"]
+__all__ = [
+    "Graph",
+    "GraphvizNotFoundError",
+    "RenderError",
+    "RenderTimeoutError",
+    "draw",
+    "write_stepper_html",
+]
