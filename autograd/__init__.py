@@ -5,18 +5,24 @@ optional. Everything else (gradient checking, stable helpers, stepping, drawing,
 stepper, the expression parser, compiling) is loaded on first use, so ``import autograd`` stays
 fast and works without Graphviz or NumPy installed.
 
-Note: HIPS autograd, an unrelated project, also installs a package named ``autograd``; do not
-install both into one environment.
+Note: HIPS autograd, an unrelated project, also installs a package named ``autograd``; the two cannot
+share one environment. Importing this package prints one line on stderr when they do
+(`autograd.name_clash`; ``gradstep doctor`` reports it too).
 """
 
 from __future__ import annotations
 
 import importlib
+import sys
 from typing import Any
 
 from .engine import OPS, OpSpec, Value, dot, register_op, topological_order, vsum
+from .name_clash import warn_if_clashing
 
 __version__ = "0.1.0"
+__gradstep_engine__ = True  # how `autograd.name_clash` tells this package from HIPS autograd
+
+warn_if_clashing(sys.modules[__name__])
 
 # public name -> submodule that defines it; imported lazily on first attribute access.
 _LAZY_EXPORTS: dict[str, str] = {

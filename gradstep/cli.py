@@ -6,6 +6,8 @@
     gradstep draw "x*y + x" x=2 y=3 -o graph.svg
     gradstep html "x*y + x" x=2 y=3 -o backprop.html
     gradstep demo
+    gradstep doctor                            # what this environment gives gradstep
+    gradstep --version
 
 Formulas use the safe language of `autograd.parse` (numbers, your variables, + - * / **, parentheses
 and the registered one-argument functions such as exp, log, tanh, sigmoid, relu). A bad formula, an
@@ -324,6 +326,14 @@ def _build_parser() -> argparse.ArgumentParser:
         "-o", "--output", default="backprop.html", help="where to write it (default backprop.html)"
     )
     commands.add_parser("demo", help="run the demos (gradstep demo --help for their options)", add_help=False)
+    commands.add_parser(
+        "doctor",
+        help="report Python, gradstep, where autograd and nn come from, the renderer, the extras and "
+        "any clash with HIPS autograd",
+    )
+    from . import __version__
+
+    parser.add_argument("--version", action="version", version=f"gradstep {__version__}")
     return parser
 
 
@@ -390,6 +400,10 @@ _COMMANDS = ("grad", "step", "draw", "html", "demo")
 
 def _run(args: list[str]) -> int:
     if args and args[0] == "demo":
+        problem = _engine_problem()
+        if problem is not None:
+            print(problem, file=sys.stderr)
+            return EXIT_FAILURE
         from demos.__main__ import main as demo_main
 
         return demo_main(args[1:])
@@ -398,6 +412,14 @@ def _run(args: list[str]) -> int:
     if options.command is None:
         parser.print_help(sys.stderr)
         return EXIT_USAGE
+    if options.command == "doctor":
+        from .doctor import main as doctor_main
+
+        return doctor_main()
+    problem = _engine_problem()
+    if problem is not None:
+        print(problem, file=sys.stderr)
+        return EXIT_FAILURE
     _use_replacement_characters_if_needed(sys.stdout)
     try:
         if options.command == "grad":
@@ -413,6 +435,15 @@ def _run(args: list[str]) -> int:
     except KeyboardInterrupt:
         print(file=sys.stderr)
         return 130
+
+
+def _engine_problem() -> str | None:
+    """The one-line ImportError ``import nn`` gives when ``autograd`` is not gradstep's (HIPS autograd)."""
+    try:
+        import nn  # noqa: F401
+    except ImportError as error:
+        return str(error)
+    return None
 
 
 def _use_replacement_characters_if_needed(stream: TextIO) -> None:
