@@ -83,14 +83,15 @@ def clash_message(module: ModuleType | None = None) -> str | None:
                 "pip install --force-reinstall --no-deps . (from its clone)"
             )
         return (
-            f"gradstep: `import autograd` loads HIPS autograd ({where}), not gradstep's engine: HIPS autograd "
-            f"was installed after gradstep and replaced its autograd/__init__.py; {fix}"
+            f"gradstep: `import autograd` loads HIPS autograd ({where}), not gradstep's engine: "
+            f"HIPS autograd was installed after gradstep and replaced its autograd/__init__.py; {fix}"
         )
     found = hips_autograd_on_disk(folder)
     if found is not None:
         return (
             f"gradstep: {found} shares this environment's `autograd` package; gradstep's "
-            f"autograd/__init__.py has replaced HIPS's, so HIPS's `from autograd import grad` is broken; {fix}"
+            "autograd/__init__.py has replaced HIPS's, so HIPS's `from autograd import grad` is broken; "
+            f"{fix}"
         )
     return None
 

@@ -8,7 +8,7 @@
 Every gradient comes from `Value.backward()`; nothing in `nn` writes a derivative by hand.
 """
 
-from . import _autograd_check, data, losses, optim, train
+from . import _autograd_check, data, losses, optim, train  # noqa: F401  (the check runs first)
 from .data import load_digits, make_moons, make_xor, one_hot, train_test_split, xor_table
 from .losses import (
     binary_cross_entropy,
