@@ -67,14 +67,26 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"gradstep demo: {error}", file=sys.stderr)
         print(USAGE, file=sys.stderr)
         return 2
+    from autograd.drawing.graphviz import RenderError
+
+    from ._common import DemoError
+
+    # Every failure is one line, as in the formula commands; the checks run before any work.
     try:
         return module.main(rest)
-    except ImportError as error:
-        # The demos' optional extras (matplotlib, scikit-learn): say what to install, no traceback.
-        print(f"gradstep demo {name}: {error}", file=sys.stderr)
+    except (DemoError, ImportError, RenderError) as error:
+        # ImportError: an optional extra that went missing after the checks (the message says what to install).
+        print(f"gradstep demo {name}: error: {error}", file=sys.stderr)
         return 1
-    except KeyboardInterrupt:
-        print(f"gradstep demo {name}: interrupted", file=sys.stderr)
+    except OSError as error:
+        where = f" {error.filename}" if error.filename else ""
+        print(
+            f"gradstep demo {name}: error: could not write{where}: {error.strerror or error}", file=sys.stderr
+        )
+        return 1
+    except KeyboardInterrupt as error:
+        detail = f" {error}" if str(error) else ""
+        print(f"gradstep demo {name}: interrupted{detail}", file=sys.stderr)
         return 130
 
 

@@ -1,7 +1,11 @@
-"""What every demo shares: its command line, its output folder, and writing figures atomically.
+"""What every demo shares: its command line, its checks, its output folder, and writing figures atomically.
 
 Plots use matplotlib with the Agg backend (files only, never a window), imported on first use so
 that `gradstep demo --list` and the pure functions work without the `demos` extra installed.
+
+A demo checks everything it will need before it computes anything (`demo_arguments`): matplotlib,
+an output folder it can create or write into, and, for demos that draw graphs, a Graphviz renderer.
+A missing piece is a `DemoError`, which ``gradstep demo`` prints as one line (exit code 1).
 """
 
 from __future__ import annotations
@@ -9,6 +13,7 @@ from __future__ import annotations
 import argparse
 import io
 import math
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -17,11 +22,36 @@ from typing import Any
 from autograd.files import atomic_write
 
 DEFAULT_OUTPUT_ROOT = Path("gradstep-output")
-MISSING_EXTRA_HINT = "the demos need matplotlib: pip install 'gradstep[demos]'"
+# The command that works from a clone (gradstep is not on a package index) and the one for a wheel.
+MISSING_EXTRA_HINT = (
+    "the demos need matplotlib, which is not installed: in a clone of gradstep run "
+    'pip install ".[demos]" (or pip install matplotlib tqdm)'
+)
 
 
-def demo_arguments(name: str, description: str, argv: Sequence[str] | None) -> argparse.Namespace:
-    """Parse a demo's command line; every demo takes ``--out FOLDER`` (default gradstep-output/NAME)."""
+class DemoError(Exception):
+    """A problem a demo reports in one line (``gradstep demo NAME: error: ...``, exit code 1)."""
+
+
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C stopped a demo; the message says what was (not) written. Exit code 130."""
+
+
+def demo_arguments(
+    name: str,
+    description: str,
+    argv: Sequence[str] | None,
+    *,
+    plots: bool = True,
+    renderer: bool = False,
+) -> argparse.Namespace:
+    """Parse a demo's command line and check, before any work, what the demo will need.
+
+    Every demo takes ``--out FOLDER`` (default gradstep-output/NAME); ``args.out`` comes back as the
+    folder's Path, checked (`check_output_folder`) but not yet created. `plots`: matplotlib must be
+    importable; `renderer`: a Graphviz renderer must be found (for demos that draw graphs).
+    Raises `DemoError` naming the first missing piece.
+    """
     parser = argparse.ArgumentParser(prog=f"gradstep demo {name}", description=description)
     parser.add_argument(
         "--out",
@@ -29,7 +59,52 @@ def demo_arguments(name: str, description: str, argv: Sequence[str] | None) -> a
         default=None,
         help=f"folder for the pictures (default: {DEFAULT_OUTPUT_ROOT / name})",
     )
-    return parser.parse_args(list(argv) if argv is not None else sys.argv[1:])
+    args = parser.parse_args(list(argv) if argv is not None else sys.argv[1:])
+    args.out = check_output_folder(name, args.out)
+    if plots:
+        require_matplotlib()
+    if renderer:
+        require_renderer()
+    return args
+
+
+def check_output_folder(name: str, out: Path | str | None = None) -> Path:
+    """The folder a demo will write into, checked without creating it: `out`, else gradstep-output/<name>.
+
+    It must be a folder or not exist yet, and the nearest folder that does exist must be writable;
+    otherwise `DemoError` says which path is in the way.
+    """
+    folder = Path(out) if out is not None else DEFAULT_OUTPUT_ROOT / name
+    existing = folder
+    while not existing.exists():
+        if existing.parent == existing:
+            break
+        existing = existing.parent
+    if existing == folder and folder.exists() and not folder.is_dir():
+        raise DemoError(f"output folder {str(folder)!r} exists and is not a folder")
+    if existing != folder and not existing.is_dir():
+        raise DemoError(f"cannot create output folder {str(folder)!r}: {str(existing)!r} is not a folder")
+    if not os.access(existing if existing.exists() else Path.cwd(), os.W_OK | os.X_OK):
+        raise DemoError(f"cannot create output folder {str(folder)!r}: {str(existing)!r} is not writable")
+    return folder
+
+
+def require_matplotlib() -> None:
+    """`DemoError` with the install command unless matplotlib can be imported."""
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        raise DemoError(MISSING_EXTRA_HINT) from None
+
+
+def require_renderer() -> None:
+    """`DemoError` with the renderer's own one-line fix unless a Graphviz renderer is found."""
+    from autograd.drawing.graphviz import RenderError, get_renderer
+
+    try:
+        get_renderer()
+    except RenderError as error:
+        raise DemoError(f"cannot draw graphs: {error}") from None
 
 
 def output_folder(name: str, out: Path | str | None = None) -> Path:

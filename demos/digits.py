@@ -32,7 +32,7 @@ import nn
 from autograd import Value
 from autograd import compile as compile_graph
 
-from ._common import demo_arguments, output_folder, print_written, pyplot, save_figure
+from ._common import Interrupted, demo_arguments, output_folder, print_written, pyplot, save_figure
 
 NAME = "digits"
 QUESTION = "Can Rashid's 3-layer sigmoid net read handwritten digits? (sklearn 8x8 digits, ≥ 95% held out)"
@@ -307,6 +307,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         # On a terminal each eager epoch gets a progress bar; elsewhere the epoch lines below suffice.
         run = train(variant, progress="auto" if sys.stderr.isatty() else "none")
+        if run.history.interrupted:  # Ctrl-C stops the whole demo, not just this variant
+            raise Interrupted(
+                f"in epoch {len(run.epoch_accuracies)} of the {variant} variant; nothing written"
+            )
         runs.append(run)
         for number, (seconds, acc) in enumerate(zip(run.epoch_seconds, run.epoch_accuracies), start=1):
             print(f"  epoch {number}: {seconds:.2f} s, held-out accuracy {acc:.1%}")

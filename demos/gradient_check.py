@@ -14,12 +14,13 @@ check, the textbook's recursion (δ3 = a3 - y, δ2 = Θ2ᵀδ3 ∘ g'(z2), D = �
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from pathlib import Path
 
 from autograd import GradCheckReport, Value, check_grads, vsum
 
 from . import _textbook
-from ._common import demo_arguments
+from ._common import demo_arguments, output_folder, print_written, pyplot, save_figure
 from ._networks import as_values, flat, log_loss_from_logit, pre_activations, reshape_like
 
 NAME = "gradcheck"
@@ -81,11 +82,36 @@ def textbook_gradient(lam: float = 0.0) -> list[float]:
     return _textbook.averaged_gradient(thetas, examples, _textbook.log_loss_delta, decay=lam / len(examples))
 
 
+def plot_reports(reports: Mapping[float, GradCheckReport], path: Path) -> Path:
+    """Per weight, |central difference - backward()| on a log scale, one series per λ."""
+    plt = pyplot()
+    figure, ax = plt.subplots(figsize=(8, 4.5))
+    floor = 1e-18  # an exact agreement (difference 0) is drawn at the bottom of the scale
+    for (lam, report), marker in zip(reports.items(), ("o", "s")):
+        ax.scatter(
+            [entry.index for entry in report.entries],
+            [max(entry.abs_error, floor) for entry in report.entries],
+            marker=marker,
+            s=22,
+            label=f"λ = {lam:g}: ‖num - backward‖ / ‖num + backward‖ = {report.relative_difference:.1e}",
+        )
+    ax.set(
+        yscale="log",
+        xlabel="weight (Θ1 then Θ2, column by column)",
+        ylabel="|central difference - backward()|",
+        title=f"Gradient check of Ng's 3-5-3 network (ε = {EPSILON:g}); Ng's test passes below 1e-9",
+    )
+    ax.grid(alpha=0.3, which="both")
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), fontsize=9)
+    return save_figure(figure, path)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    demo_arguments(NAME, QUESTION, argv)  # only --help; this demo prints and draws nothing
+    args = demo_arguments(NAME, QUESTION, argv)
     print(QUESTION)
+    reports = {}
     for lam in (0.0, 3.0):
-        report = run_check(lam)
+        report = reports[lam] = run_check(lam)
         textbook = textbook_gradient(lam)
         worst = max(abs(entry.analytic - t) for entry, t in zip(report.entries, textbook))
         thetas, inputs, targets = check_problem()
@@ -100,6 +126,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             f" ({'below' if report.relative_difference < THRESHOLD else 'ABOVE'} Ng's 1e-9)"
         )
         print(f"backward() vs the textbook recursion D = Δ/m + (λ/m)Θ: largest difference {worst:.1e}")
+    folder = output_folder(NAME, args.out)
+    print_written([plot_reports(reports, folder / "gradient_check.png")])
     return 0
 
 

@@ -100,7 +100,7 @@ def write_sources(folder: Path, compiled: Sequence[CompiledFunction]) -> list[Pa
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = demo_arguments(NAME, QUESTION, argv)
+    args = demo_arguments(NAME, QUESTION, argv, plots=False)
     print(QUESTION)
     neuron = compile_nielsen_neuron()
     print("\n1. Nielsen's sigmoid neuron, C = (y - a)²/2, compiled:\n")

@@ -21,7 +21,7 @@ from pathlib import Path
 import nn
 from autograd import Value
 
-from ._common import demo_arguments, output_folder, print_written, pyplot, save_figure
+from ._common import Interrupted, demo_arguments, output_folder, print_written, pyplot, save_figure
 
 NAME = "moons"
 QUESTION = "Can a 337-parameter MLP separate two moons? (micrograd's demo: loss 0.010978, 100% accuracy)"
@@ -214,13 +214,15 @@ def write_graph_files(X: Sequence[Sequence[float]], y: Sequence[int], folder: Pa
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = demo_arguments(NAME, QUESTION, argv)
+    args = demo_arguments(NAME, QUESTION, argv, renderer=True)
     _, _, source = load_moons()
     print(QUESTION)
     print(f"data: {N_SAMPLES} points, noise {NOISE} ({source}); model: MLP(2, [16, 16, 1]), 337 parameters")
     started = time.perf_counter()
     model, history, X, y = train()
     seconds = time.perf_counter() - started
+    if history.interrupted:  # no pictures of a part-trained model
+        raise Interrupted(f"after {history.steps} of {STEPS} training steps; nothing written")
     accuracy = history.metric("accuracy")
     print(
         f"step 0: loss {history.losses[0]:.4f}, accuracy {accuracy[0]:.0%};"

@@ -1,4 +1,4 @@
-"""Small data sets in pure Python: two moons, XOR, and scikit-learn's 8x8 digits (optional extra).
+"""Small data sets in pure Python: two moons, XOR, and the 8x8 handwritten digits (shipped with nn).
 
 Every generator takes `rng` (an int seed or a `random.Random`) and is deterministic by default, so
 a demo or a test sees the same points on every run. Points are lists of floats, labels ints.
@@ -6,9 +6,13 @@ a demo or a test sees the same points on every run. Points are lists of floats, 
 
 from __future__ import annotations
 
+import csv
+import gzip
+import io
 import math
 import numbers
 from collections.abc import Sequence
+from importlib import resources
 
 from ._checks import is_finite_real
 from ._random import RngLike, make_rng
@@ -149,21 +153,46 @@ def train_test_split(
     return [X[i] for i in train], [X[i] for i in test], [y[i] for i in train], [y[i] for i in test]
 
 
-def load_digits(n_classes: int = 10) -> Dataset:
-    """scikit-learn's 8x8 handwritten digits (1,797 images, pixels 0..16) as 64 floats per image.
+DIGITS_RESOURCE = "datasets/digits.csv.gz"  # inside the nn package; see nn/datasets/NOTICE.md
+DIGITS_COUNT = 1797
 
-    `n_classes` keeps only the digits 0 .. n_classes-1. Needs scikit-learn, which the ``demos``
-    extra installs: ``pip install "gradstep[demos]"``. The data ships inside scikit-learn, so
-    nothing is downloaded.
+
+def _read_digits() -> Dataset:
+    """Every image of the bundled file, checked: 1,797 rows of 64 pixels in 0..16 and a label 0..9."""
+    where = f"nn/{DIGITS_RESOURCE}"
+    try:
+        raw = resources.files(__package__).joinpath(DIGITS_RESOURCE).read_bytes()
+        text = gzip.decompress(raw).decode("ascii")
+    except (OSError, EOFError, UnicodeDecodeError) as error:
+        raise OSError(f"load_digits: cannot read {where} ({error}); reinstall gradstep") from error
+    rows = list(csv.reader(io.StringIO(text)))
+    images: list[list[float]] = []
+    labels: list[int] = []
+    for number, row in enumerate(rows[1:], start=2):
+        if len(row) != 65 or not all(cell.isdigit() and int(cell) <= 16 for cell in row) or int(row[64]) > 9:
+            raise OSError(
+                f"load_digits: {where} line {number} is not 64 pixels 0..16 and a digit: {row[:3]}..."
+            )
+        images.append([float(cell) for cell in row[:64]])
+        labels.append(int(row[64]))
+    if len(images) != DIGITS_COUNT:
+        raise OSError(
+            f"load_digits: {where} has {len(images)} images, expected {DIGITS_COUNT}; reinstall gradstep"
+        )
+    return images, labels
+
+
+def load_digits(n_classes: int = 10) -> Dataset:
+    """The 8x8 handwritten digits (1,797 images, pixels 0..16) as 64 floats per image, and their labels.
+
+    The same images, in the same order, as scikit-learn's ``sklearn.datasets.load_digits``: the test
+    part of the UCI "Optical Recognition of Handwritten Digits" set (Alpaydin and Kaynak, 1998).
+    They ship inside nn (``nn/datasets/digits.csv.gz``, about 54 kB, with its attribution and
+    licence in ``nn/datasets/NOTICE.md``), so nothing is downloaded and no extra is needed.
+    `n_classes` keeps only the digits 0 .. n_classes-1, as scikit-learn's ``n_class`` does.
     """
     if isinstance(n_classes, bool) or not isinstance(n_classes, int) or not 1 <= n_classes <= 10:
         raise ValueError(f"load_digits: n_classes must be an int in [1, 10], got {n_classes!r}")
-    try:
-        from sklearn.datasets import load_digits as sklearn_load_digits
-    except ImportError as error:
-        raise ImportError(
-            "load_digits needs scikit-learn, which is not installed; install the demo extras with "
-            'pip install "gradstep[demos]"'
-        ) from error
-    bunch = sklearn_load_digits(n_class=n_classes)
-    return [[float(pixel) for pixel in row] for row in bunch.data], [int(label) for label in bunch.target]
+    images, labels = _read_digits()
+    kept = [i for i, label in enumerate(labels) if label < n_classes]
+    return [images[i] for i in kept], [labels[i] for i in kept]

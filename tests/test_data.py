@@ -1,10 +1,11 @@
-"""nn.data: deterministic two moons and XOR, one-hot, splitting, and the optional digits loader."""
+"""nn.data: deterministic two moons and XOR, one-hot, splitting, and the bundled 8x8 digits."""
 
 from __future__ import annotations
 
 import math
 import random
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -89,19 +90,51 @@ def test_train_test_split():
         train_test_split(X, y[:-1])
 
 
-def test_load_digits():
-    pytest.importorskip("sklearn")
+def test_load_digits_reads_the_bundled_images():
     X, y = load_digits()
-    assert len(X) == len(y) == 1797 and len(X[0]) == 64
-    assert all(0.0 <= pixel <= 16.0 for pixel in X[0]) and isinstance(y[0], int)
-    _, y3 = load_digits(n_classes=3)
-    assert set(y3) == {0, 1, 2}
+    assert len(X) == len(y) == 1797 and all(len(image) == 64 for image in X)
+    assert all(0.0 <= pixel <= 16.0 for image in X for pixel in image) and isinstance(y[0], int)
+    assert [y.count(digit) for digit in range(10)] == [178, 182, 177, 183, 181, 182, 181, 179, 174, 180]
+    X3, y3 = load_digits(n_classes=3)
+    assert set(y3) == {0, 1, 2} and X3 == [image for image, label in zip(X, y) if label < 3]
+    X[0][0] = 99.0  # every call gets its own lists
+    assert load_digits()[0][0][0] == 0.0
 
 
-def test_load_digits_without_scikit_learn_says_how_to_install_it(monkeypatch):
-    monkeypatch.setitem(sys.modules, "sklearn", None)  # makes `import sklearn...` fail
-    monkeypatch.setitem(sys.modules, "sklearn.datasets", None)
-    with pytest.raises(ImportError, match=r'pip install "gradstep\[demos\]"'):
+@pytest.mark.parametrize("n_classes", [10, 3])
+def test_bundled_digits_are_scikit_learns_exactly(n_classes):
+    sklearn_datasets = pytest.importorskip("sklearn.datasets")
+    theirs = sklearn_datasets.load_digits(n_class=n_classes)
+    X, y = load_digits(n_classes)
+    assert X == theirs.data.tolist() and y == theirs.target.tolist()
+
+
+def test_load_digits_needs_neither_scikit_learn_nor_scipy(monkeypatch):
+    for name in ("sklearn", "sklearn.datasets", "scipy"):
+        monkeypatch.setitem(sys.modules, name, None)  # makes `import sklearn...` fail
+    assert len(load_digits()[0]) == 1797
+
+
+def test_the_digits_file_and_its_notice_are_package_data():
+    pyproject = (Path(__file__).resolve().parent.parent / "pyproject.toml").read_text()
+    assert '"datasets/digits.csv.gz", "datasets/NOTICE.md"' in pyproject
+    notice = (Path(nn.__file__).parent / "datasets" / "NOTICE.md").read_text()
+    assert "Alpaydin" in notice and "BSD 3-Clause License" in notice and "scikit-learn developers" in notice
+
+
+def test_a_damaged_digits_file_is_a_clear_error(monkeypatch, tmp_path):
+    import gzip
+
+    from nn import data
+
+    bad = tmp_path / "nn"
+    (bad / "datasets").mkdir(parents=True)
+    (bad / "datasets" / "digits.csv.gz").write_bytes(gzip.compress(b"header\n1,2,3\n"))
+    monkeypatch.setattr(data.resources, "files", lambda package: bad)
+    with pytest.raises(OSError, match=r"line 2 is not 64 pixels 0\.\.16 and a digit"):
+        load_digits()
+    (bad / "datasets" / "digits.csv.gz").write_bytes(b"not gzip")
+    with pytest.raises(OSError, match="cannot read nn/datasets/digits.csv.gz .*reinstall gradstep"):
         load_digits()
 
 
