@@ -75,14 +75,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return module.main(rest)
     except (DemoError, ImportError, RenderError) as error:
-        # ImportError: an optional extra that went missing after the checks (the message says what to install).
+        # ImportError: an extra that went missing after the checks (its message says what to install).
         print(f"gradstep demo {name}: error: {error}", file=sys.stderr)
         return 1
     except OSError as error:
-        where = f" {error.filename}" if error.filename else ""
-        print(
-            f"gradstep demo {name}: error: could not write{where}: {error.strerror or error}", file=sys.stderr
-        )
+        where = f"{error.filename}: " if error.filename else ""
+        print(f"gradstep demo {name}: error: {where}{error.strerror or error}", file=sys.stderr)
         return 1
     except KeyboardInterrupt as error:
         detail = f" {error}" if str(error) else ""

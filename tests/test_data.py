@@ -96,7 +96,7 @@ def test_load_digits_reads_the_bundled_images():
     assert all(0.0 <= pixel <= 16.0 for image in X for pixel in image) and isinstance(y[0], int)
     assert [y.count(digit) for digit in range(10)] == [178, 182, 177, 183, 181, 182, 181, 179, 174, 180]
     X3, y3 = load_digits(n_classes=3)
-    assert set(y3) == {0, 1, 2} and X3 == [image for image, label in zip(X, y) if label < 3]
+    assert set(y3) == {0, 1, 2} and [image for image, label in zip(X, y) if label < 3] == X3
     X[0][0] = 99.0  # every call gets its own lists
     assert load_digits()[0][0][0] == 0.0
 
@@ -106,7 +106,7 @@ def test_bundled_digits_are_scikit_learns_exactly(n_classes):
     sklearn_datasets = pytest.importorskip("sklearn.datasets")
     theirs = sklearn_datasets.load_digits(n_class=n_classes)
     X, y = load_digits(n_classes)
-    assert X == theirs.data.tolist() and y == theirs.target.tolist()
+    assert theirs.data.tolist() == X and y == theirs.target.tolist()
 
 
 def test_load_digits_needs_neither_scikit_learn_nor_scipy(monkeypatch):
@@ -134,7 +134,7 @@ def test_a_damaged_digits_file_is_a_clear_error(monkeypatch, tmp_path):
     with pytest.raises(OSError, match=r"line 2 is not 64 pixels 0\.\.16 and a digit"):
         load_digits()
     (bad / "datasets" / "digits.csv.gz").write_bytes(b"not gzip")
-    with pytest.raises(OSError, match="cannot read nn/datasets/digits.csv.gz .*reinstall gradstep"):
+    with pytest.raises(OSError, match=r"cannot read nn/datasets/digits\.csv\.gz .*reinstall gradstep"):
         load_digits()
 
 

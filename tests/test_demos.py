@@ -8,6 +8,11 @@ from __future__ import annotations
 
 import itertools
 import math
+import os
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -527,3 +532,131 @@ def test_angle_between_vectors():
     assert angle_degrees([1.0, 1.0], [-1.0, -1.0]) == pytest.approx(180.0)
     with pytest.raises(ValueError, match="zero vector"):
         angle_degrees([0.0, 0.0], [1.0, 0.0])
+
+
+# ---------------------------------------------------------------------------------------------------
+# Checks before any work, one-line failures, Ctrl-C
+# ---------------------------------------------------------------------------------------------------
+
+ROOT = Path(__file__).resolve().parent.parent
+PLOTTING_DEMOS = [name for name in demos_main.DEMOS if name != "compiled"]
+
+
+def run_demo_process(code: str, *args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-c", code, *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={**os.environ, **(env or {})},
+        timeout=120,
+        check=False,
+    )
+
+
+@pytest.mark.parametrize("name", PLOTTING_DEMOS)
+def test_without_matplotlib_a_demo_fails_in_one_line_before_any_work(name, tmp_path):
+    out = tmp_path / "out"
+    hide_matplotlib = (
+        "import sys; sys.modules['matplotlib'] = None\n"  # `import matplotlib` now raises ImportError
+        "from gradstep.cli import main; raise SystemExit(main(['demo', sys.argv[1], '--out', sys.argv[2]]))"
+    )
+    result = run_demo_process(hide_matplotlib, name, str(out))
+    assert result.returncode == 1
+    assert result.stdout == ""  # not even the question: nothing was computed
+    assert result.stderr.splitlines() == [
+        f"gradstep demo {name}: error: the demos need matplotlib, which is not installed: in a clone of "
+        'gradstep run pip install ".[demos]" (or pip install matplotlib tqdm)'
+    ]
+    assert not out.exists()
+
+
+def test_the_compiled_code_demo_needs_no_matplotlib(tmp_path):
+    code = (
+        "import sys; sys.modules['matplotlib'] = None\n"
+        "from gradstep.cli import main; raise SystemExit(main(['demo', 'compiled', '--out', sys.argv[1]]))"
+    )
+    result = run_demo_process(code, str(tmp_path))
+    assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.parametrize(
+    ("make_out", "message"),
+    [
+        (lambda tmp: (tmp / "file").write_text("x") and tmp / "file", "exists and is not a folder"),
+        (lambda tmp: (tmp / "file").write_text("x") and tmp / "file" / "sub", "is not a folder"),
+    ],
+)
+def test_a_bad_output_folder_fails_in_one_line_before_any_work(make_out, message, tmp_path, capsys):
+    out = make_out(tmp_path)
+    assert demos_main.main(["moons", "--out", str(out)]) == 1
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    [line] = captured.err.splitlines()
+    assert line.startswith("gradstep demo moons: error: ") and message in line and str(out) in line
+
+
+def test_without_a_renderer_the_moons_demo_fails_in_one_line_before_any_work(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("GRADSTEP_NO_WASM", "1")
+    monkeypatch.delenv("GRADSTEP_DOT", raising=False)
+    monkeypatch.setenv("PATH", str(tmp_path))  # no dot anywhere
+    monkeypatch.setattr(two_moons, "train", lambda: pytest.fail("trained before checking the renderer"))
+    assert demos_main.main(["moons", "--out", str(tmp_path / "out")]) == 1
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    [line] = captured.err.splitlines()
+    assert line.startswith("gradstep demo moons: error: cannot draw graphs: no Graphviz renderer found")
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_write_error_is_one_line(tmp_path, monkeypatch, capsys):
+    def full_disk(*args, **kwargs):
+        raise OSError(28, "No space left on device", str(tmp_path / "single_weight.png"))
+
+    monkeypatch.setattr(single_weight, "plot_training", full_disk)
+    assert demos_main.main(["single-weight", "--out", str(tmp_path)]) == 1
+    assert capsys.readouterr().err.splitlines() == [
+        f"gradstep demo single-weight: error: {tmp_path / 'single_weight.png'}: No space left on device"
+    ]
+
+
+def interrupt_demo(name: str, out: Path, wait_for: str) -> tuple[int, str, str]:
+    """Start ``gradstep demo NAME``, press Ctrl-C once `wait_for` is printed; (exit code, stdout, stderr)."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "gradstep", "demo", name, "--out", str(out)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    seen = []
+    try:
+        for line in process.stdout:
+            seen.append(line)
+            if wait_for in line:
+                break
+        time.sleep(1.0)  # well inside the work
+        process.send_signal(signal.SIGINT)
+        rest, err = process.communicate(timeout=60)
+    finally:
+        process.kill()
+    return process.returncode, "".join(seen) + rest, err
+
+
+def test_ctrl_c_stops_the_digits_demo_entirely_with_exit_130(tmp_path):
+    out = tmp_path / "out"
+    code, stdout, stderr = interrupt_demo("digits", out, "epochs (compiled replay)")
+    assert code == 130, stderr
+    assert stderr.strip().splitlines()[-1].startswith("gradstep demo digits: interrupted")
+    assert "softmax outputs" not in stdout  # the second variant never started
+    assert not out.exists()  # no figures at all
+
+
+def test_ctrl_c_in_moons_training_writes_no_pictures_of_a_part_trained_model(tmp_path):
+    out = tmp_path / "out"
+    code, stdout, stderr = interrupt_demo("moons", out, "data: 100 points")
+    assert code == 130, stderr
+    last = stderr.strip().splitlines()[-1]
+    assert last.startswith("gradstep demo moons: interrupted after ") and last.endswith("nothing written")
+    assert "wrote" not in stdout and not out.exists()
