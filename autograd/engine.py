@@ -271,6 +271,17 @@ def as_value(value: object, op: str) -> Value:
 _SHOWN_OPERANDS = 6  # an overflow message names at most this many operands (a wide node has thousands)
 
 
+def _label_error(label: object) -> TypeError:
+    if isinstance(label, (tuple, list, set)):  # micrograd's Value(data, _children, _op, label)
+        return TypeError(
+            f"Value: the second argument is the label (a str), got {describe_operand(label)}: gradstep's "
+            "Value is Value(data, label), and operations record their operands themselves (write a + b, "
+            "not Value(a.data + b.data, (a, b), '+')); to run micrograd's code unchanged, import Value, "
+            "MLP and draw_dot from gradstep.micrograd"
+        )
+    return TypeError(f"Value: label must be a str, got {describe_operand(label)}")
+
+
 def _overflow(op: str, *operands: float) -> OverflowError:
     shown = ", ".join(repr(x) for x in operands[:_SHOWN_OPERANDS])
     if len(operands) > _SHOWN_OPERANDS:
@@ -387,7 +398,7 @@ class Value:
                 raise _overflow(op, *(child.data for child in children))
             raise ValueError(f"{op or 'Value'}: data must be a finite number, got {data!r}")
         if label.__class__ is not str and not isinstance(label, str):
-            raise TypeError(f"Value: label must be a str, got {describe_operand(label)}")
+            raise _label_error(label)
         self.data = data
         self.grad = 0.0
         self.children = children
