@@ -24,7 +24,7 @@ import os
 import re
 import sys
 from collections.abc import Callable, Sequence
-from typing import TextIO, cast
+from typing import Any, TextIO, cast
 
 from autograd.engine import Value, topological_order
 from autograd.expr import ExpressionError, parse
@@ -182,6 +182,109 @@ class _StepPrinter:
 
 
 _HELP_KEYS = "Enter: next step, b: back, q: quit"
+_PROMPT = "[Enter/b/q] "
+_LAST_PROMPT = "[b: back, Enter/q: quit] "
+NEXT, BACK, QUIT, END_OF_INPUT, UNKNOWN = "next", "back", "quit", "end of input", "unknown"
+# Single keys (a terminal in cbreak mode) and what they do; arrows arrive as escape sequences.
+_KEY_ACTIONS = {
+    "\r": NEXT,
+    "\n": NEXT,
+    " ": NEXT,
+    "n": NEXT,
+    "\x1b[C": NEXT,  # right arrow
+    "\x1b[B": NEXT,  # down arrow
+    "b": BACK,
+    "p": BACK,
+    "\x7f": BACK,  # backspace
+    "\x08": BACK,
+    "\x1b[D": BACK,  # left arrow
+    "\x1b[A": BACK,  # up arrow
+    "q": QUIT,
+    "\x1b": QUIT,  # Esc
+    "\x04": END_OF_INPUT,  # Ctrl-D: the terminal does not turn it into end-of-file in cbreak mode
+}
+# Whole lines (a pipe, or a terminal without termios): the first letter counts, an empty line is Enter.
+_LINE_ACTIONS = {"": NEXT, "n": NEXT, "b": BACK, "p": BACK, "q": QUIT}
+
+
+class KeyReader:
+    """Reads what the user wants next: one key at a time on a terminal, whole lines from a pipe.
+
+    On a terminal (stdin a TTY with termios), the terminal is in cbreak mode while the reader is
+    in use (``with KeyReader(...)``), so ``b`` acts at once, without Enter, and keys typed ahead
+    are kept; Ctrl-C still interrupts, and the terminal's settings are restored on leaving, also on
+    error. Anywhere else (a pipe, a file, Windows), keys are lines: ``b`` then Enter. End of input
+    (Ctrl-D, or the end of a pipe) is `END_OF_INPUT`.
+    """
+
+    def __init__(self, keys: TextIO, out: TextIO) -> None:
+        self.keys = keys
+        self.out = out
+        self.fd = self._terminal_fd()
+        self.single_key = self.fd is not None
+        self._saved: list[Any] | None = None
+
+    def __enter__(self) -> KeyReader:
+        if self.fd is not None:
+            import termios
+            import tty
+
+            self._saved = termios.tcgetattr(self.fd)
+            tty.setcbreak(self.fd, termios.TCSANOW)  # TCSANOW: keep keys already typed
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self.fd is not None and self._saved is not None:
+            import termios
+
+            termios.tcsetattr(self.fd, termios.TCSADRAIN, self._saved)
+            self._saved = None
+
+    def _terminal_fd(self) -> int | None:
+        try:
+            import termios
+
+            fd = self.keys.fileno()
+            if not os.isatty(fd):
+                return None
+            termios.tcgetattr(fd)
+        except (ImportError, OSError, ValueError, AttributeError):  # no termios, no real file, not a TTY
+            return None
+        return fd
+
+    def read(self, prompt: str) -> str:
+        """Show `prompt`, wait for one key (or line) and return NEXT, BACK, QUIT, END_OF_INPUT or UNKNOWN."""
+        print(prompt, end="", file=self.out, flush=True)
+        if self.single_key:
+            action = _KEY_ACTIONS.get(self._read_key(), UNKNOWN)
+            print(file=self.out)  # keys are not echoed in cbreak mode: end the prompt line ourselves
+            return action
+        line = self.keys.readline()
+        if line == "" or not line.endswith("\n") or not self._is_terminal():
+            # End of input, or a piped key (not echoed): end the prompt line ourselves.
+            print(file=self.out)
+        if line == "":
+            return END_OF_INPUT
+        return _LINE_ACTIONS.get(line.strip().lower()[:1], UNKNOWN)
+
+    def _is_terminal(self) -> bool:
+        try:
+            return self.keys.isatty()
+        except (AttributeError, ValueError):
+            return False
+
+    def _read_key(self) -> str:
+        import select
+
+        fd = self.keys.fileno()
+        key = os.read(fd, 1)
+        if key == b"\x1b":  # an arrow key sends Esc [ X at once; Esc alone sends nothing more
+            while len(key) < 3 and select.select([fd], [], [], 0.05)[0]:
+                key += os.read(fd, 1)
+        if key == b"":
+            return "\x04"  # the terminal hung up: treat as end of input
+        text = key.decode("utf-8", "replace")
+        return text.lower() if len(text) == 1 else text
 
 
 def run_step(options: argparse.Namespace, out: TextIO, keys: TextIO) -> int:
@@ -193,41 +296,53 @@ def run_step(options: argparse.Namespace, out: TextIO, keys: TextIO) -> int:
     print(f"f = {options.formula.strip()} = {fmt(root.data)}", file=out)
     plural = "step" if edges == 1 else "steps"
     print(f"backprop: {edges} chain-rule {plural}, one per edge, grad(child) += upstream × local", file=out)
-    if not options.all:
-        print(f"({_HELP_KEYS})", file=out)
+    if options.all:
+        _walk(printer, edges, variables, fmt, out, None)
+        return 0
+    with KeyReader(keys, out) as reader:
+        how = "keys act at once" if reader.single_key else "each key then Enter"
+        print(f"({_HELP_KEYS}; {how})", file=out)
+        _walk(printer, edges, variables, fmt, out, reader)
+    return 0
+
+
+def _walk(
+    printer: _StepPrinter,
+    edges: int,
+    variables: dict[str, Value],
+    fmt: Callable[[float], str],
+    out: TextIO,
+    reader: KeyReader | None,
+) -> None:
+    """Show the steps: all of them (no `reader`), or as the keys say, pausing at the last one too."""
     position = 0
     while True:
         print(file=out)
         printer.show(position, out)
         if position == edges:
-            break
-        if options.all:
+            _print_done(variables, fmt, out)
+        if reader is None:
+            if position == edges:
+                return
             position += 1
             continue
-        key = _read_key(out, keys)
-        if key == "q":
-            return 0
-        if key == "b":
+        # The last step pauses too, so you can step back from it.
+        action = reader.read(_LAST_PROMPT if position == edges else _PROMPT)
+        if action in (QUIT, END_OF_INPUT) or (action == NEXT and position == edges):
+            return
+        if action == BACK:
             position = max(0, position - 1)
-        elif key == "":
+        elif action == NEXT:
             position += 1
         else:
             print(f"({_HELP_KEYS})", file=out)
+
+
+def _print_done(variables: dict[str, Value], fmt: Callable[[float], str], out: TextIO) -> None:
     print(file=out)
     print("done: every gradient is filled in, exactly as backward() leaves them", file=out)
     for line in _gradient_lines(variables, fmt):
         print(line, file=out)
-    return 0
-
-
-def _read_key(out: TextIO, keys: TextIO) -> str:
-    print("[Enter/b/q] ", end="", file=out, flush=True)
-    line = keys.readline()
-    if not keys.isatty():
-        print(file=out)  # a piped key is not echoed; end the prompt line ourselves
-    if line == "":
-        return "q"  # end of input
-    return line.strip().lower()[:1]
 
 
 # ---------------------------------------------------------------------------------------------------

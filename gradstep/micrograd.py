@@ -52,7 +52,7 @@ class _ValueType(type):
 
 
 class Value(_EngineValue, metaclass=_ValueType):
-    """A gradstep `autograd.Value` made with micrograd's constructor ``Value(data, _children=(), _op='', label='')``.
+    """A gradstep `autograd.Value` with micrograd's ``Value(data, _children=(), _op='', label='')``.
 
     `data` is a number; `label` names it in drawings. `_children` and `_op` exist for micrograd's
     signature only: gradstep's operations record their own operands, so a non-empty `_children` (or
@@ -95,7 +95,12 @@ class MLP(nn.MLP):
     """
 
     def __init__(
-        self, nin: int, nouts: list[int], activation: str = "relu", output_activation: str = "linear", **options: Any
+        self,
+        nin: int,
+        nouts: list[int],
+        activation: str = "relu",
+        output_activation: str = "linear",
+        **options: Any,
     ) -> None:
         super().__init__(nin, nouts, activation, output_activation, **options)
 

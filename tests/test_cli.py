@@ -408,3 +408,166 @@ def test_gradstep_draw_before_backward_says_so_in_the_picture(tmp_path):
     assert "call backward()" in path.read_text(encoding="utf-8")
     code, _, err = run_main(["draw", "x*y", "x=2", "y=3", "-o", str(path)])
     assert code == 0 and "call backward()" not in path.read_text(encoding="utf-8")
+
+
+# ---------------------------------------------------------------------------------------------------
+# gradstep step on a real terminal (a pseudo-terminal): single keys, the final pause, Ctrl-D, Ctrl-C
+# ---------------------------------------------------------------------------------------------------
+
+
+class Terminal:
+    """``gradstep step`` running on a pseudo-terminal, as in a shell: we type keys and read the screen."""
+
+    def __init__(self, *args: str) -> None:
+        import pty
+        import termios
+
+        self.master, slave = pty.openpty()
+        self.settings_before = termios.tcgetattr(slave)
+        self.slave = slave
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "gradstep", "step", *args],
+            stdin=slave,
+            stdout=slave,
+            stderr=slave,
+            cwd=ROOT,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            preexec_fn=self._control_the_terminal,  # so Ctrl-C on it sends SIGINT, as in a shell
+        )
+        self.screen = ""
+
+    @staticmethod
+    def _control_the_terminal() -> None:
+        import fcntl
+        import termios
+
+        os.setsid()
+        fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+
+    def _read_more(self, timeout: float = 30.0) -> bool:
+        """Add what the program wrote to the screen; False at its end (or after `timeout` s of silence)."""
+        import select
+
+        if not select.select([self.master], [], [], timeout)[0]:
+            return False
+        try:
+            chunk = os.read(self.master, 4096)
+        except OSError:  # the program exited and its side of the terminal is closed
+            return False
+        self.screen += chunk.decode("utf-8", "replace").replace("\r\n", "\n")
+        return bool(chunk)
+
+    def read_until(self, text: str, occurrences: int = 1) -> None:
+        while self.screen.count(text) < occurrences:
+            if not self._read_more():
+                raise AssertionError(f"{text!r} did not appear; the screen so far:\n{self.screen}")
+
+    def type(self, keys: str, then_wait_for: str = "") -> None:
+        """Type `keys` (no Enter added), then wait until one more `then_wait_for` is on the screen."""
+        before = self.screen.count(then_wait_for) if then_wait_for else 0
+        os.write(self.master, keys.encode())
+        if then_wait_for:
+            self.read_until(then_wait_for, before + 1)
+
+    def finish(self) -> int:
+        """Wait for the program to exit, reading its output meanwhile (a full terminal would block it)."""
+        import time
+
+        deadline = time.monotonic() + 30
+        while self.process.poll() is None and time.monotonic() < deadline:
+            self._read_more(timeout=0.2)
+        while self._read_more(timeout=0.2):
+            pass
+        return self.process.wait(timeout=5)
+
+    def close(self) -> None:
+        import termios
+
+        if self.slave < 0:
+            return
+        self.settings_after = termios.tcgetattr(self.slave)
+        self.process.kill()
+        self.process.wait()
+        os.close(self.master)
+        os.close(self.slave)
+        self.slave = -1
+
+
+@pytest.fixture
+def terminal():
+    sessions = []
+
+    def start(*args: str) -> Terminal:
+        sessions.append(Terminal(*args))
+        return sessions[-1]
+
+    yield start
+    for session in sessions:
+        session.close()
+
+
+PROMPT, LAST_PROMPT = "[Enter/b/q] ", "[b: back, Enter/q: quit] "
+
+
+def test_on_a_terminal_single_keys_act_without_enter(terminal):
+    term = terminal("x*x + y", "x=3", "y=1")
+    term.read_until(PROMPT)
+    assert "keys act at once" in term.screen
+    term.type("n", PROMPT)  # 1
+    term.type(" ", PROMPT)  # 2
+    term.type("b", PROMPT)  # back to 1, no Enter needed
+    term.type("\x1b[C", PROMPT)  # right arrow: 2
+    term.type("\x1b[D", PROMPT)  # left arrow: 1
+    term.type("\r", PROMPT)  # Enter: 2
+    term.type("q")
+    assert term.finish() == 0
+    assert headers(term.screen) == ["0/4", "1/4", "2/4", "1/4", "2/4", "1/4", "2/4"]
+    assert term.screen.endswith(PROMPT + "\n")  # the prompt line is ended
+
+
+def test_on_a_terminal_the_last_step_pauses_and_you_can_step_back(terminal):
+    term = terminal("x*2", "x=1")
+    term.read_until(PROMPT)
+    term.type("n", PROMPT)
+    term.type("n", LAST_PROMPT)  # the last step: every grad, then a pause
+    assert "done: every gradient is filled in" in term.screen and "df/dx = 2" in term.screen
+    term.type("b", PROMPT)  # back from the end
+    term.type("n", LAST_PROMPT)
+    term.type("\r")  # Enter at the end quits
+    assert term.finish() == 0
+    assert headers(term.screen) == ["0/2", "1/2", "2/2", "1/2", "2/2"]
+
+
+def test_on_a_terminal_ctrl_d_ends_cleanly_and_restores_the_terminal(terminal):
+    term = terminal("x*2", "x=1")
+    term.read_until(PROMPT)
+    term.type("\x04")
+    assert term.finish() == 0
+    assert term.screen.endswith(PROMPT + "\n") and "Traceback" not in term.screen
+    term.close()
+    assert term.settings_after == term.settings_before
+
+
+def test_on_a_terminal_ctrl_c_exits_130_and_restores_the_terminal(terminal):
+    term = terminal("x*2", "x=1")
+    term.read_until(PROMPT)
+    term.type("\x03")
+    assert term.finish() == 130
+    assert "Traceback" not in term.screen
+    term.close()
+    assert term.settings_after == term.settings_before
+
+
+def test_from_a_pipe_keys_are_lines_and_the_last_step_pauses_too():
+    result = gradstep("step", "x*2", "x=1", keys="\n\nb\n\nq\n")
+    assert result.returncode == 0, result.stderr
+    assert "each key then Enter" in result.stdout
+    assert headers(result.stdout) == ["0/2", "1/2", "2/2", "1/2", "2/2"]
+    assert result.stdout.count(LAST_PROMPT) == 2 and result.stdout.count("done: every gradient") == 2
+
+
+def test_from_a_pipe_end_of_input_ends_the_prompt_line_and_exits_0():
+    result = gradstep("step", "x*2", "x=1", keys="\n")
+    assert result.returncode == 0, result.stderr
+    assert headers(result.stdout) == ["0/2", "1/2"]
+    assert result.stdout.endswith(PROMPT + "\n") and result.stderr == ""
