@@ -9,9 +9,11 @@
 
 from __future__ import annotations
 
+import html
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from .engine import Value, topological_order
 
@@ -51,9 +53,13 @@ class GradCheckEntry:
         return repr(self.label) if self.label else f"#{self.index}"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class GradCheckReport:
-    """The result of `check_grads`: one entry per input, plus whole-vector summaries."""
+    """The result of `check_grads`: one entry per input, plus whole-vector summaries.
+
+    ``print(report)`` shows the table (one line per input); ``repr(report)`` one summary line; in
+    Jupyter the report is an HTML table, in IPython the printed table.
+    """
 
     entries: tuple[GradCheckEntry, ...]
     eps: float
@@ -85,6 +91,41 @@ class GradCheckReport:
             return 0.0 if difference == 0.0 else math.inf
         return difference / total
 
+    def _verdict(self) -> str:
+        return "all agree" if self.ok else f"{len(self.mismatches)} of {len(self.entries)} disagree"
+
+    def __repr__(self) -> str:
+        plural = "input" if len(self.entries) == 1 else "inputs"
+        return (
+            f"<GradCheckReport: {len(self.entries)} {plural}, {self._verdict()}; largest rel error "
+            f"{self.max_rel_error:.2e}, relative difference {self.relative_difference:.3e}>"
+        )
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        printer.text(str(self))
+
+    def _repr_html_(self) -> str:
+        rows = "".join(
+            "<tr{style}><td>{name}</td><td>{a}</td><td>{n}</td><td>{rel:.2e}</td><td>{ok}</td></tr>".format(
+                style="" if entry.ok else ' style="color:#b00"',
+                name=html.escape(entry.name),
+                a=f"{entry.analytic:.15g}",
+                n=f"{entry.numeric:.15g}",
+                rel=entry.rel_error,
+                ok="ok" if entry.ok else "MISMATCH",
+            )
+            for entry in self.entries
+        )
+        caption = html.escape(
+            f"{self._verdict()} (eps={self.eps:g}, rtol={self.rtol:g}, atol={self.atol:g}; "
+            f"relative difference {self.relative_difference:.3e})"
+        )
+        return (
+            f"<table><caption>gradient check: {caption}</caption>"
+            "<tr><th>input</th><th>backprop</th><th>central difference</th><th>rel error</th><th></th></tr>"
+            f"{rows}</table>"
+        )
+
     def __str__(self) -> str:
         width = max([5, *(len(entry.name) for entry in self.entries)])
         lines = [
@@ -96,9 +137,8 @@ class GradCheckReport:
                 f"{entry.name:<{width}}  {entry.analytic:>22.15g}  {entry.numeric:>22.15g}"
                 f"  {entry.rel_error:>9.2e}{flag}"
             )
-        verdict = "all agree" if self.ok else f"{len(self.mismatches)} of {len(self.entries)} disagree"
         lines.append(
-            f"{verdict} (eps={self.eps:g}, rtol={self.rtol:g}, atol={self.atol:g}; "
+            f"{self._verdict()} (eps={self.eps:g}, rtol={self.rtol:g}, atol={self.atol:g}; "
             f"relative difference {self.relative_difference:.3e})"
         )
         return "\n".join(lines)

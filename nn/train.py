@@ -15,6 +15,7 @@ once); nothing is lost and the model is never left half-updated.
 from __future__ import annotations
 
 import contextlib
+import html
 import signal
 import sys
 import threading
@@ -35,9 +36,13 @@ Callback = Callable[[int, float, dict[str, float]], Any]
 PROGRESS_MODES = ("auto", "bar", "plain", "none")
 
 
-@dataclass
+@dataclass(repr=False)
 class History:
-    """What `fit` did: one loss (and one metrics dict) per completed step."""
+    """What `fit` did: one loss (and one metrics dict) per completed step.
+
+    ``repr(history)`` is one line (steps, first and last loss and metrics, how it stopped); in
+    Jupyter it is a small table. The numbers themselves are in `losses` and `metric(name)`.
+    """
 
     losses: list[float] = field(default_factory=list)
     metrics: list[dict[str, float]] = field(default_factory=list)
@@ -51,6 +56,43 @@ class History:
     def metric(self, name: str) -> list[float]:
         """The values of one metric, step by step (steps that did not report it are skipped)."""
         return [step_metrics[name] for step_metrics in self.metrics if name in step_metrics]
+
+    def _metric_names(self) -> list[str]:
+        return list(dict.fromkeys(name for step_metrics in self.metrics for name in step_metrics))
+
+    def _ending(self) -> str:
+        if self.interrupted:
+            return "interrupted"
+        return "stopped early" if self.stopped_early else ""
+
+    def _summary_rows(self) -> list[tuple[str, str, str]]:
+        """(name, first value, last value) for the loss and every metric."""
+        rows = [("loss", f"{self.losses[0]:.6g}", f"{self.losses[-1]:.6g}")] if self.losses else []
+        for name in self._metric_names():
+            values = self.metric(name)
+            rows.append((name, f"{values[0]:.4g}", f"{values[-1]:.4g}"))
+        return rows
+
+    def __repr__(self) -> str:
+        parts = [f"{self.steps} step{'' if self.steps == 1 else 's'}"]
+        parts += [f"{name} {first} -> {last}" for name, first, last in self._summary_rows()]
+        if self._ending():
+            parts.append(self._ending())
+        return f"<History: {', '.join(parts)}>"
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        printer.text(repr(self))
+
+    def _repr_html_(self) -> str:
+        ending = f", {self._ending()}" if self._ending() else ""
+        rows = "".join(
+            f"<tr><td>{html.escape(name)}</td><td>{first}</td><td>{last}</td></tr>"
+            for name, first, last in self._summary_rows()
+        )
+        return (
+            f"<table><caption>training history: {self.steps} steps{ending}</caption>"
+            f"<tr><th></th><th>first step</th><th>last step</th></tr>{rows}</table>"
+        )
 
 
 def _split_result(result: object) -> tuple[Value, dict[str, float]]:

@@ -109,3 +109,33 @@ def test_domain_error_during_differencing_says_which_input():
         numerical_grad(lambda x: x.log(), [x], eps=1e-3)
     assert any("input 0 (x)" in note for note in caught.value.__notes__)
     assert x.data == 0.0
+
+
+def test_report_reprs_are_readable_in_a_notebook():
+    x, y = Value(0.3, "x"), Value(-1.2, "y")
+    report = check_grads(lambda x, y: (x * y).tanh() + x**2, [x, y])
+    assert repr(report).startswith("<GradCheckReport: 2 inputs, all agree; largest rel error ")
+    assert "\n" not in repr(report) and "entries=" not in repr(report)
+    page = report._repr_html_()
+    assert page.startswith("<table><caption>gradient check: all agree") and page.count("<tr>") == 3
+    assert "<td>'x'</td>" not in page and "<td>&#x27;x&#x27;</td>" in page  # escaped
+
+    class Printer:
+        text_written = ""
+
+        def text(self, text):
+            self.text_written += text
+
+    printer = Printer()
+    report._repr_pretty_(printer, cycle=False)
+    assert printer.text_written == str(report)
+
+
+def test_a_failing_report_says_so_in_its_reprs():
+    x = Value(1.0, "x")
+    report = check_grads(lambda x: x * 2, [x], eps=1e-6, raise_on_mismatch=False)
+    wrong = type(report)(
+        (type(report.entries[0])(0, "x", 2.0, 3.0, 1.0, 1 / 3, False),), report.eps, report.rtol, report.atol
+    )
+    assert "1 of 1 disagree" in repr(wrong) and "MISMATCH" in wrong._repr_html_()
+    assert repr(report).startswith("<GradCheckReport: 1 input, all agree")

@@ -272,3 +272,18 @@ def test_two_moons_is_learned_to_at_least_99_percent_with_micrograds_recipe():
     assert history.stopped_early and history.steps < 50  # reached 100% (step 30 with these seeds)
     assert history.losses[0] > 0.5 > history.losses[-1]
     assert _accuracy([model(x) for x in X], y, 0.0) >= 0.99
+
+
+def test_history_reprs_are_one_line_and_a_table():
+    history = nn.History([0.9, 0.5, 0.1], [{"accuracy": 0.5}, {"accuracy": 0.7}, {"accuracy": 1.0}])
+    assert repr(history) == "<History: 3 steps, loss 0.9 -> 0.1, accuracy 0.5 -> 1>"
+    assert repr(nn.History()) == "<History: 0 steps>"
+    history.interrupted = True
+    assert repr(history).endswith(", interrupted>")
+    page = history._repr_html_()
+    assert page.startswith("<table><caption>training history: 3 steps, interrupted</caption>")
+    assert "<tr><td>loss</td><td>0.9</td><td>0.1</td></tr>" in page
+    assert "<tr><td>accuracy</td><td>0.5</td><td>1</td></tr>" in page
+    long = nn.History([float(k) for k in range(1000)])
+    assert len(repr(long)) < 80  # never the raw list of a thousand losses
+    assert nn.History([1.0]) == nn.History([1.0])  # still a dataclass underneath
