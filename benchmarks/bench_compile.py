@@ -299,7 +299,9 @@ def main(argv: list[str] | None = None) -> int:
         import sklearn  # noqa: F401
     except ImportError as error:
         print(
-            f"{error.name} is not installed (pip install micrograd==0.1.0 'gradstep[demos]')", file=sys.stderr
+            f"{error.name} is not installed (pip install micrograd==0.1.0; in gradstep's clone, "
+            'pip install ".[demos]")',
+            file=sys.stderr,
         )
         return 2
     sys.setrecursionlimit(1_000_000)  # micrograd's topological sort recurses once per node

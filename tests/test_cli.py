@@ -571,3 +571,11 @@ def test_from_a_pipe_end_of_input_ends_the_prompt_line_and_exits_0():
     assert result.returncode == 0, result.stderr
     assert headers(result.stdout) == ["0/2", "1/2"]
     assert result.stdout.endswith(PROMPT + "\n") and result.stderr == ""
+
+
+def test_version_and_python_dash_m():
+    result = gradstep("--version")
+    from gradstep import __version__
+
+    assert result.returncode == 0 and result.stdout == f"gradstep {__version__}\n"
+    assert "doctor" in gradstep("--help").stdout

@@ -28,7 +28,7 @@ from demos import (
     two_moons,
     weight_decay,
 )
-from demos._common import angle_degrees, output_folder
+from demos._common import MISSING_EXTRA_HINT, angle_degrees, output_folder
 
 # ---------------------------------------------------------------------------------------------------
 # 3. Nielsen: cross-entropy vs the quadratic cost on one sigmoid neuron
@@ -395,11 +395,11 @@ def test_quick_demos_run_end_to_end(name, tmp_path, capsys):
 
 def test_missing_extra_is_one_line_not_a_traceback(monkeypatch, tmp_path, capsys):
     def no_matplotlib():
-        raise ImportError("the demos need matplotlib: pip install 'gradstep[demos]'")
+        raise ImportError(MISSING_EXTRA_HINT)
 
     monkeypatch.setattr(single_weight, "pyplot", no_matplotlib)
     assert demos_main.main(["single-weight", "--out", str(tmp_path)]) == 1
-    assert "pip install 'gradstep[demos]'" in capsys.readouterr().err
+    assert capsys.readouterr().err == f"gradstep demo single-weight: error: {MISSING_EXTRA_HINT}\n"
 
 
 def test_short_runs_of_the_other_figures_are_written(tmp_path):

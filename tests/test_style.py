@@ -47,3 +47,24 @@ def test_autograd_and_nn_never_import_the_application_or_the_demos():
     )
     assert result.returncode == 0, result.stderr[-2000:]
     assert int(result.stdout) >= 20  # every module was really imported (autograd.compiler.* included)
+
+
+def test_install_hints_work_from_a_clone():
+    # gradstep is not on a package index, so a hint naming the project with an extra in brackets
+    # cannot work for a user with a clone; hints name the packages or `pip install ".[demos]"`.
+    import re
+
+    pattern = re.compile(r"pip install [\"']?gradstep\[")
+    offenders = [
+        f"{path.relative_to(ROOT)}:{number}"
+        for path in [*ROOT.rglob("*.py"), *ROOT.rglob("*.md")]
+        if not any(part in (".git", ".venv", "build") for part in path.parts)
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1)
+        if pattern.search(line)
+    ]
+    assert offenders == [], offenders
+
+
+def test_the_license_file_matches_pyproject():
+    assert 'license = { text = "MIT" }' in (ROOT / "pyproject.toml").read_text()
+    assert (ROOT / "LICENSE").read_text().startswith("MIT License\n")

@@ -33,7 +33,7 @@ code is then the frozen-numbers program). Pass ``check_inputs`` (a second set of
 Leaf Values the output uses that are not among the inputs are an error unless
 ``freeze_leaves=True`` bakes them in as constants.
 
-Batched mode (`CompiledFunction.batched`, needs NumPy: ``pip install gradstep[compile]``) evaluates
+Batched mode (`CompiledFunction.batched`, needs NumPy: ``pip install numpy``) evaluates
 a second, vectorised variant of the same code with one array entry per example, branches turned
 into ``numpy.where``, and sums or averages the gradients over the batch.
 

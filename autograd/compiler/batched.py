@@ -38,7 +38,7 @@ def require_numpy() -> Any:
         import numpy
     except ImportError:
         raise ImportError(
-            "batched mode needs NumPy: pip install 'gradstep[compile]' (or pip install numpy)"
+            'batched mode needs NumPy: pip install numpy (in a clone of gradstep: pip install ".[compile]")'
         ) from None
     return numpy
 

@@ -220,7 +220,7 @@ class Graph:
         """The graph as PNG bytes: from a native Graphviz if that is the renderer, else via cairosvg.
 
         The bundled WebAssembly Graphviz has no PNG output; then the SVG is converted with
-        ``cairosvg`` if it is installed (``pip install "gradstep[png]"``), else `RenderError` says so.
+        ``cairosvg`` if it is installed (``pip install cairosvg``), else `RenderError` says so.
         """
         renderer = get_renderer()
         if renderer.supports("png"):
@@ -230,7 +230,7 @@ class Graph:
         except ImportError:
             raise RenderError(
                 "PNG output needs a native Graphviz (set GRADSTEP_DOT or put dot on PATH) or cairosvg "
-                "(pip install 'gradstep[png]'); save as .svg instead"
+                '(pip install cairosvg; in a clone of gradstep, pip install ".[png]"); save as .svg instead'
             ) from None
         return cairosvg.svg2png(bytestring=self.svg().encode("utf-8"), scale=2.0)
 
