@@ -24,7 +24,11 @@ from autograd.drawing.render import Graph  # noqa: E402
 
 
 def lecture_neuron() -> tuple[Value, list[Value]]:
-    """o = tanh(x1*w1 + x2*w2 + b) with the lecture's numbers (o = 0.7071), after backward."""
+    """o = tanh(x1*w1 + x2*w2 + b) with the lecture's numbers (o = 0.7071), after backward.
+
+    Exactly the README's "Values and backward" snippet; tests/test_readme.py checks that the picture
+    is the README drawing snippet's graph.
+    """
     x1, x2 = Value(2.0, "x1"), Value(0.0, "x2")
     w1, w2 = Value(-3.0, "w1"), Value(1.0, "w2")
     b = Value(6.8813735870195432, "b")

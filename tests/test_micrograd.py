@@ -155,3 +155,32 @@ def test_the_module_is_reachable_from_gradstep():
     import gradstep
 
     assert gradstep.micrograd is micrograd and micrograd.Module is nn.Module
+
+
+def test_with_nn_mlps_tanh_default_the_loop_gives_other_numbers():
+    # The README's reason to use activation="relu" (or this module's MLP) for micrograd's code.
+    text = NOTEBOOK.replace(
+        "from gradstep.micrograd import Value, MLP", "from gradstep.micrograd import Value\nimport nn"
+    )
+    text = text.replace("model = MLP(2, [16, 16, 1])", "model = nn.MLP(2, [16, 16, 1])")
+    pytest.importorskip("sklearn", reason="micrograd's exact moons come from scikit-learn")
+    output = io.StringIO()
+    state = random.getstate()
+    try:
+        with contextlib.redirect_stdout(output):
+            exec(compile(text.replace("range(100)", "range(1)"), "tanh-demo", "exec"), {"__name__": "tanh"})
+    finally:
+        random.setstate(state)
+    line = output.getvalue().splitlines()[2]
+    assert line.startswith("step 0 loss 0.8047") and line.endswith(", accuracy 76.0%")
+
+
+def test_backward_resets_interior_grads_and_accumulates_into_leaves():
+    # The README's "what backward() does differently": y = (x*2)*3, backward twice.
+    x = Value(1.0, label="x")
+    t = x * 2
+    y = t * 3
+    y.backward()
+    assert (x.grad, t.grad) == (6.0, 3.0)
+    y.backward()
+    assert (x.grad, t.grad) == (12.0, 3.0)  # micrograd's second call gives x.grad 18 (t.grad 6)
