@@ -23,7 +23,9 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"
 _BLOCK = re.compile(
-    r"(?:<!-- snippet (?P<meta>[^>]*?) -->\n)?```python\n(?P<code>.*?)```\n(?:\n```text\n(?P<output>.*?)```\n)?",
+    r"(?:<!-- snippet (?P<meta>[^>]*?) -->\n)?"
+    r"```python\n(?P<code>.*?)```\n"
+    r"(?:\n```text\n(?P<output>.*?)```\n)?",
     re.DOTALL,
 )
 
