@@ -122,3 +122,32 @@ def test_the_parser_reads_outputs_names_and_continuations():
     assert list(found) == ["a", "b", "snippet-3"]
     assert found["a"].output == "1\n" and found["b"].after == "a" and found["b"].slow
     assert found["snippet-3"].output == "" and not found["snippet-3"].slow
+
+
+def readme_commands() -> list[str]:
+    """The ``gradstep ...`` lines of the README's bash blocks (comments removed)."""
+    blocks = re.findall(r"```bash\n(.*?)```", README.read_text(), re.DOTALL)
+    return [
+        line.split("   #")[0].split("  #")[0].strip()
+        for block in blocks
+        for line in block.splitlines()
+        if line.startswith("gradstep ")
+    ]
+
+
+@pytest.mark.parametrize("command", readme_commands())
+def test_readme_command_runs(command, tmp_path):
+    import shlex
+    import subprocess
+
+    result = subprocess.run(
+        [sys.executable, "-m", "gradstep", *shlex.split(command)[1:]],
+        input="",
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
