@@ -510,7 +510,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_FAILURE
 
 
-_COMMANDS = ("grad", "step", "draw", "html", "demo")
+_COMMANDS = ("grad", "step", "draw", "html", "demo", "doctor")
 
 
 def _run(args: list[str]) -> int:
