@@ -274,10 +274,10 @@ _SHOWN_OPERANDS = 6  # an overflow message names at most this many operands (a w
 def _label_error(label: object) -> TypeError:
     if isinstance(label, (tuple, list, set)):  # micrograd's Value(data, _children, _op, label)
         return TypeError(
-            f"Value: the second argument is the label (a str), got {describe_operand(label)}: gradstep's "
-            "Value is Value(data, label), and operations record their operands themselves (write a + b, "
-            "not Value(a.data + b.data, (a, b), '+')); to run micrograd's code unchanged, import Value, "
-            "MLP and draw_dot from gradstep.micrograd"
+            f"Value: label must be a str, got {describe_operand(label)}: the second argument is the label, "
+            "since gradstep's Value is Value(data, label), and operations record their operands themselves "
+            "(write a + b, not Value(a.data + b.data, (a, b), '+')); to run micrograd's code unchanged, "
+            "import Value, MLP and draw_dot from gradstep.micrograd"
         )
     return TypeError(f"Value: label must be a str, got {describe_operand(label)}")
 
