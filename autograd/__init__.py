@@ -14,10 +14,36 @@ from __future__ import annotations
 
 import importlib
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .engine import OPS, OpSpec, Value, dot, register_op, topological_order, vsum
 from .name_clash import warn_if_clashing
+
+if TYPE_CHECKING:
+    # The lazily exported names, so that mypy and editors see their real types (`X as X` marks a
+    # re-export). Kept equal to _LAZY_EXPORTS by tests/test_style.py.
+    from .compiler import CompiledFunction as CompiledFunction
+    from .compiler import TracingError as TracingError
+    from .compiler import compile as compile
+    from .drawing.page import write_stepper_html as write_stepper_html
+    from .drawing.render import GraphvizNotFoundError as GraphvizNotFoundError
+    from .drawing.render import RenderError as RenderError
+    from .drawing.render import draw as draw
+    from .expr import ExpressionError as ExpressionError
+    from .expr import parse as parse
+    from .functions import log_sigmoid as log_sigmoid
+    from .functions import log_softmax as log_softmax
+    from .functions import logsumexp as logsumexp
+    from .functions import softmax as softmax
+    from .functions import softplus as softplus
+    from .functions import vmax as vmax
+    from .gradcheck import GradCheckEntry as GradCheckEntry
+    from .gradcheck import GradCheckReport as GradCheckReport
+    from .gradcheck import GradientMismatchError as GradientMismatchError
+    from .gradcheck import check_grads as check_grads
+    from .gradcheck import numerical_grad as numerical_grad
+    from .steps import ChainRuleStep as ChainRuleStep
+    from .steps import chain_rule_steps as chain_rule_steps
 
 __version__ = "0.1.0"
 __gradstep_engine__ = True  # how `autograd.name_clash` tells this package from HIPS autograd

@@ -29,6 +29,7 @@ import itertools  # noqa: E402
 from autograd import Value, dot, draw, topological_order, vsum  # noqa: E402
 from autograd.drawing.graphviz import get_renderer  # noqa: E402
 from autograd.drawing.render import DEFAULT_LAYOUT_BUDGET, DEFAULT_MAX_NODES, Graph  # noqa: E402
+from tests.fixtures import lecture_neuron  # noqa: E402
 
 BIG_VALUES = 2_000
 TARGET_SECONDS = 5.0  # every drawing the defaults allow renders in under this (issue 11)
@@ -42,13 +43,6 @@ from autograd import Value, draw
 draw(Value(1.0, "x") * 2).svg()
 print(time.perf_counter() - start)
 """
-
-
-def lecture_neuron() -> Value:
-    x1, x2, w1, w2 = Value(2.0, "x1"), Value(0.0, "x2"), Value(-3.0, "w1"), Value(1.0, "w2")
-    o = (x1 * w1 + x2 * w2 + Value(6.8813735870195432, "b")).tanh()
-    o.backward()
-    return o
 
 
 def mlp_batch_loss(target_values: int) -> Value:
@@ -222,7 +216,7 @@ def main() -> int:
     print(f"first render in a fresh process, no compile cache:  {cold:.3f} s")
     print(f"first render in a fresh process, wasmtime cache on:  {warm:.3f} s  ({cold / warm:.0f}x faster)")
 
-    small_root = lecture_neuron()
+    small_root = lecture_neuron(backward=True).o
     small = draw(small_root, max_nodes=None)
     small_values = len(topological_order(small_root))
     formula_root = local_expression(BIG_VALUES)

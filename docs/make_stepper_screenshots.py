@@ -17,15 +17,19 @@ from pathlib import Path
 
 DOCS = Path(__file__).resolve().parent
 REPO = DOCS.parent
-sys.path[:0] = [str(REPO), str(REPO / "tests")]
-
-from conftest import CHROMIUM, CHROMIUM_FLAGS  # noqa: E402  (one list of flags, shared with the tests)
+sys.path.insert(0, str(REPO))
 
 from autograd import parse, write_stepper_html  # noqa: E402
 from autograd.files import atomic_write  # noqa: E402
+from tests.fixtures import (  # noqa: E402  (one browser set-up and one neuron, shared with the tests)
+    CHROMIUM,
+    CHROMIUM_FLAGS,
+    LECTURE_NEURON_FORMULA,
+    LECTURE_NEURON_INPUTS,
+)
 
-FORMULA = "tanh(x1*w1 + x2*w2 + b)"
-VARIABLES = dict(x1=2.0, x2=0.0, w1=-3.0, w2=1.0, b=6.8813735870195432)
+FORMULA = LECTURE_NEURON_FORMULA
+VARIABLES = LECTURE_NEURON_INPUTS
 VIEWPORT = {"width": 1100, "height": 640}
 
 

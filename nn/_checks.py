@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Mapping, Set
+from collections.abc import Mapping, Sequence, Set
+from typing import Any, TypeGuard
 
 from autograd import Value
 from autograd.engine import describe_operand as describe  # "'abc' (str)": the engine's wording
@@ -12,7 +13,7 @@ from autograd.engine import describe_operand as describe  # "'abc' (str)": the e
 __all__ = ["describe", "is_finite_real", "is_sequence"]
 
 
-def is_finite_real(value: object) -> bool:
+def is_finite_real(value: object) -> TypeGuard[float]:
     """True for a finite real number (int, float, NumPy scalar...), False for bools and everything else.
 
     An int too large for a float (``10**400``) is not finite here: no float can hold it.
@@ -25,7 +26,7 @@ def is_finite_real(value: object) -> bool:
         return False
 
 
-def is_sequence(value: object) -> bool:
+def is_sequence(value: object) -> TypeGuard[Sequence[Any]]:
     """True for ordered collections of items: lists, tuples, NumPy arrays and the like.
 
     Not for text, a single Value, a mapping or a set (those have no meaningful order of items).

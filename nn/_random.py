@@ -19,12 +19,13 @@ class RandomSource(Protocol):
 RngLike = int | random.Random | None
 
 
-def make_rng(rng: RngLike, caller: str) -> RandomSource:
-    """A generator from `rng`: an int seeds a new `random.Random`, a `random.Random` is used as is,
-    and None means Python's global `random` state (so ``random.seed(1337)`` works, as in micrograd).
+def make_rng(rng: object, caller: str) -> RandomSource:
+    """A generator from `rng` (an `RngLike`, checked): an int seeds a new `random.Random`, a
+    `random.Random` is used as is, and None means Python's global `random` state (so
+    ``random.seed(1337)`` works, as in micrograd). Anything else is a TypeError naming `caller`.
     """
     if rng is None:
-        return random  # type: ignore[return-value]  # the module has the same methods
+        return random  # the module has the same methods
     if isinstance(rng, random.Random):
         return rng
     if isinstance(rng, int) and not isinstance(rng, bool):

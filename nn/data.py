@@ -36,7 +36,7 @@ def _check_labels(labels: object, caller: str) -> tuple[int, int]:
 
 
 def _check_noise(noise: object, caller: str) -> float:
-    if not (is_finite_real(noise) and noise >= 0):  # type: ignore[operator]
+    if not (is_finite_real(noise) and noise >= 0):
         raise ValueError(f"{caller}: noise must be a finite number >= 0, got {noise!r}")
     return float(noise)
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import numbers
 from collections.abc import Sequence
+from typing import TypeGuard
 
 from autograd import Value, dot, logsumexp, softplus, vsum
 
@@ -63,17 +64,17 @@ def _elementwise(
     """Flatten matching predictions/targets into (prediction, target) pairs; also count examples."""
     if not is_sequence(predictions):
         if is_sequence(targets):
-            raise ValueError(f"{caller}: one prediction but {len(targets)} targets")  # type: ignore[arg-type]
+            raise ValueError(f"{caller}: one prediction but {len(targets)} targets")
         return [(_prediction(predictions, caller), _target(targets, caller))], 1
     if not is_sequence(targets):
-        raise ValueError(f"{caller}: {len(predictions)} predictions but one target {targets!r}")  # type: ignore[arg-type]
-    if len(predictions) != len(targets) or len(predictions) == 0:  # type: ignore[arg-type]
+        raise ValueError(f"{caller}: {len(predictions)} predictions but one target {targets!r}")
+    if len(predictions) != len(targets) or len(predictions) == 0:
         raise ValueError(
             f"{caller}: predictions and targets must be non-empty and of equal length, "
-            f"got {len(predictions)} and {len(targets)}"  # type: ignore[arg-type]
+            f"got {len(predictions)} and {len(targets)}"
         )
     pairs: list[tuple[Operand, float]] = []
-    for i, (prediction, target) in enumerate(zip(predictions, targets)):  # type: ignore[call-overload]
+    for i, (prediction, target) in enumerate(zip(predictions, targets)):
         where = f"{caller}: example {i}"
         if is_sequence(prediction):
             if not is_sequence(target) or len(target) != len(prediction) or len(prediction) == 0:
@@ -86,7 +87,7 @@ def _elementwise(
             if is_sequence(target):
                 raise ValueError(f"{where}: one output but its target is {describe(target)}")
             pairs.append((_prediction(prediction, where), _target(target, where)))
-    return pairs, len(predictions)  # type: ignore[arg-type]
+    return pairs, len(predictions)
 
 
 def _reduce(
@@ -205,12 +206,12 @@ def _class_examples(scores: object, targets: object, caller: str) -> list[tuple[
     if _is_class_index(targets):
         examples = [(scores, targets)]
     elif is_sequence(targets):
-        if not is_sequence(scores) or len(scores) != len(targets) or len(targets) == 0:  # type: ignore[arg-type]
+        if not is_sequence(scores) or len(scores) != len(targets) or len(targets) == 0:
             raise ValueError(
                 f"{caller}: a batch needs one list of class scores per target; got {describe(scores)} "
-                f"for {len(targets)} targets"  # type: ignore[arg-type]
+                f"for {len(targets)} targets"
             )
-        examples = list(zip(scores, targets))  # type: ignore[call-overload]
+        examples = list(zip(scores, targets))
     else:
         raise TypeError(
             f"{caller}: target must be a class index (int) or a list of them, got {describe(targets)}"
@@ -230,7 +231,7 @@ def _class_examples(scores: object, targets: object, caller: str) -> list[tuple[
     return checked
 
 
-def _is_class_index(value: object) -> bool:
+def _is_class_index(value: object) -> TypeGuard[int]:
     # Integral admits NumPy's integers too; a bool is not a class index.
     return isinstance(value, numbers.Integral) and not isinstance(value, bool)
 
@@ -306,7 +307,7 @@ def l2_penalty(model: Module | Sequence[Value], lam: float, *, include_biases: b
     micrograd's demo adds ``1e-4 * Σ p²`` over every parameter: that is
     ``l2_penalty(model, 2e-4, include_biases=True)``. Ng's λ/(2m) Σ Θ² is ``l2_penalty(model, λ/m)``.
     """
-    if not (is_finite_real(lam) and lam >= 0):  # type: ignore[operator]
+    if not (is_finite_real(lam) and lam >= 0):
         raise ValueError(f"l2_penalty: lam must be a finite number >= 0, got {describe(lam)}")
     if isinstance(model, Module):
         weights = [p for name, p in model.named_parameters() if include_biases or not _is_bias(name)]

@@ -19,7 +19,7 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from itertools import accumulate
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard
 
 from autograd import Value, dot
 from autograd.files import FileTooLargeError, NotARegularFileError, atomic_write, read_regular_file
@@ -83,7 +83,7 @@ def _check_count(value: object, what: str, caller: str) -> int:
 def _check_activation(activation: object, caller: str) -> str:
     if not isinstance(activation, str) or activation not in ACTIVATIONS:
         raise ValueError(f"{caller}: unknown activation {activation!r}; choose one of {sorted(ACTIVATIONS)}")
-    return activation  # type: ignore[return-value]
+    return activation
 
 
 def _check_inputs(x: object, n_inputs: int, caller: str) -> tuple[Input, ...]:
@@ -130,7 +130,7 @@ def _check_init(init: object, caller: str) -> str:
             f"{caller}: unknown init {init!r}; choose one of {list(INITS)} "
             "(for exact weights use MLP.from_weights or load_state_dict)"
         )
-    return init  # type: ignore[return-value]
+    return init
 
 
 def _finite_number(value: object, where: str) -> float:
@@ -523,7 +523,7 @@ class Neuron(Module):
         self.n_inputs = _check_count(n_inputs, "n_inputs", "Neuron")
         self.activation = _check_activation(activation, "Neuron")
         init = _check_init(init, "Neuron")
-        source = rng if _is_random_source(rng) else make_rng(rng, "Neuron")  # type: ignore[arg-type]
+        source = rng if _is_random_source(rng) else make_rng(rng, "Neuron")
         # A tuple, so `dot` uses it without copying on every call.
         self.w: tuple[Value, ...] = tuple(
             Value(_initial_weight(init, n_inputs, fan_out, source)) for _ in range(n_inputs)
@@ -543,7 +543,7 @@ class Neuron(Module):
         return f"Neuron({self.n_inputs}, activation={self.activation!r}, bias={self.b is not None})"
 
 
-def _is_random_source(rng: object) -> bool:
+def _is_random_source(rng: object) -> TypeGuard[RandomSource]:
     # A Layer hands its neurons one shared generator (possibly the global `random` module).
     return hasattr(rng, "uniform") and hasattr(rng, "gauss")
 
@@ -568,7 +568,7 @@ class Layer(Module):
         n_outputs = _check_count(n_outputs, "n_outputs", "Layer")
         self.activation = _check_activation(activation, "Layer")
         init = _check_init(init, "Layer")
-        source = rng if _is_random_source(rng) else make_rng(rng, "Layer")  # type: ignore[arg-type]
+        source = rng if _is_random_source(rng) else make_rng(rng, "Layer")
         self.neurons = [
             Neuron(n_inputs, activation, bias=bias, init=init, rng=source, fan_out=n_outputs)
             for _ in range(n_outputs)
@@ -681,11 +681,11 @@ class MLP(Module):
                 f"MLP.from_weights: weights must be a non-empty list of matrices, got {describe(weights)}"
             )
         matrices = [_check_matrix(matrix, layer) for layer, matrix in enumerate(weights)]
-        for layer in range(1, len(matrices)):
-            expected, got = len(matrices[layer - 1]), len(matrices[layer][0])
+        for index in range(1, len(matrices)):
+            expected, got = len(matrices[index - 1]), len(matrices[index][0])
             if got != expected:
                 raise ValueError(
-                    f"MLP.from_weights: layer {layer} rows have {got} weights but layer {layer - 1} "
+                    f"MLP.from_weights: layer {index} rows have {got} weights but layer {index - 1} "
                     f"has {expected} neurons"
                 )
         if biases is None:
@@ -739,10 +739,11 @@ class MLP(Module):
         }
 
     def __call__(self, x: Sequence[Input]) -> Value | list[Value]:
-        activations = _check_inputs(x, self.n_inputs, "MLP")
-        for layer in self.layers:
-            activations = layer._forward(activations)
-        return activations[0] if len(activations) == 1 else list(activations)
+        first, *rest = self.layers  # an MLP has at least one layer
+        outputs = first._forward(_check_inputs(x, self.n_inputs, "MLP"))
+        for layer in rest:
+            outputs = layer._forward(outputs)
+        return outputs[0] if len(outputs) == 1 else list(outputs)
 
     def __repr__(self) -> str:
         biases = [layer.neurons[0].b is not None for layer in self.layers]

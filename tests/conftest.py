@@ -7,6 +7,8 @@ import os
 import pytest
 from hypothesis import HealthCheck, settings
 
+from tests.fixtures import CHROMIUM, CHROMIUM_FLAGS, required
+
 # Derandomised with no deadline by default: these machines are shared and noisy, and a test run
 # must give the same verdict twice. `HYPOTHESIS_PROFILE=explore` searches with fresh randomness.
 settings.register_profile("ci", derandomize=True, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -16,36 +18,17 @@ settings.register_profile(
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
-def _required(env_var: str) -> bool:
-    return os.environ.get(env_var, "") not in ("", "0")
-
-
 @pytest.fixture(scope="session")
 def torch():
     """PyTorch in float64, or a skip (a failure when GRADSTEP_REQUIRE_TORCH=1)."""
     try:
         import torch as torch_module
     except ImportError:
-        if _required("GRADSTEP_REQUIRE_TORCH"):
+        if required("GRADSTEP_REQUIRE_TORCH"):
             pytest.fail("GRADSTEP_REQUIRE_TORCH=1 but torch is not installed (pip install torch==2.13.0)")
         pytest.skip("torch is not installed (pip install torch==2.13.0 to run parity tests)")
     torch_module.set_default_dtype(torch_module.float64)
     return torch_module
-
-
-# Debian's chromium package, driven by Playwright; never a browser downloaded by `playwright install`.
-CHROMIUM = os.environ.get("GRADSTEP_CHROMIUM", "/usr/bin/chromium")
-# Flags that work on these machines (see DESIGN.md, "Browser tests"); without the networking ones
-# Chromium keeps trying to reach the internet. Playwright adds --headless itself.
-CHROMIUM_FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 
 @pytest.fixture(scope="session")
@@ -54,7 +37,7 @@ def browser(tmp_path_factory):
     GRADSTEP_REQUIRE_BROWSER=1)."""
 
     def unavailable(reason: str):
-        if _required("GRADSTEP_REQUIRE_BROWSER"):
+        if required("GRADSTEP_REQUIRE_BROWSER"):
             pytest.fail(f"GRADSTEP_REQUIRE_BROWSER=1 but {reason}")
         pytest.skip(reason)
 

@@ -13,9 +13,11 @@ from pathlib import Path
 import pytest
 
 from gradstep import cli
+from tests.fixtures import LECTURE_NEURON_INPUTS
 
 ROOT = Path(__file__).resolve().parent.parent
-NEURON = ["tanh(w1*x1 + w2*x2 + b)", "x1=2", "x2=0", "w1=-3", "w2=1", "b=6.8813735870195432"]
+# The lecture neuron as command-line arguments (written w*x, as users type it), then name=value each.
+NEURON = ["tanh(w1*x1 + w2*x2 + b)", *(f"{name}={value!r}" for name, value in LECTURE_NEURON_INPUTS.items())]
 
 
 def gradstep(*args: str, keys: str | None = None, env: dict | None = None) -> subprocess.CompletedProcess:

@@ -13,9 +13,10 @@ from hypothesis import strategies as st
 
 from autograd import OPS, ExpressionError, Value, parse, topological_order
 from autograd.expr import FUNCTIONS, MAX_FORMULA_LENGTH, MAX_NESTING
+from tests.fixtures import LECTURE_NEURON_INPUTS
 from tests.strategies import OP_CASES
 
-NEURON = dict(x1=2.0, x2=0.0, w1=-3.0, w2=1.0, b=6.8813735870195432)
+NEURON = LECTURE_NEURON_INPUTS
 
 
 def fails(formula: str, **variables) -> ExpressionError:

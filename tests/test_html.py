@@ -14,13 +14,12 @@ from autograd import Value, chain_rule_steps, topological_order, write_stepper_h
 from autograd.drawing.page import stepper_html
 from autograd.drawing.render import format_number
 from autograd.steps import grads_before
+from tests import fixtures
 
 
 def lecture_neuron() -> Value:
-    x1, x2 = Value(2.0, "x1"), Value(0.0, "x2")
-    w1, w2 = Value(-3.0, "w1"), Value(1.0, "w2")
-    b = Value(6.8813735870195432, "b")
-    return (x1 * w1 + x2 * w2 + b).tanh()
+    """The lecture neuron's output, before backward (the page runs the pass)."""
+    return fixtures.lecture_neuron(label_n_and_o=False).o
 
 
 def mlp_loss() -> tuple[Value, nn.MLP]:

@@ -20,6 +20,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.fixtures import readme_graphs
+
 ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"
 _BLOCK = re.compile(
@@ -96,12 +98,7 @@ def test_the_neuron_picture_is_the_drawing_snippets_graph(tmp_path, monkeypatch)
     monkeypatch.chdir(tmp_path)
     namespace: dict = {}
     run(SNIPPETS["drawing"], namespace)
-    sys.path.insert(0, str(ROOT / "docs"))
-    try:
-        import make_graph_images
-    finally:
-        sys.path.remove(str(ROOT / "docs"))
-    assert namespace["graph"].source == make_graph_images.graphs()["graph-neuron.svg"]().source
+    assert namespace["graph"].source == readme_graphs()["graph-neuron.svg"]().source
 
 
 def test_fragments_that_are_not_run_name_the_test_that_checks_them():

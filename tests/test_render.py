@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import itertools
 import os
 import re
 import subprocess
 import sys
 import textwrap
-import types
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -29,6 +27,7 @@ from autograd.drawing.render import (
     format_number,
     split_module_name,
 )
+from tests import fixtures
 from tests.strategies import build_checked, programs
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -40,24 +39,13 @@ REPO = Path(__file__).resolve().parent.parent
 # ---------------------------------------------------------------------------------------------------
 
 
-def _load_docs_script() -> types.ModuleType:
-    """docs/make_graph_images.py, the script that draws the README's pictures (not a package)."""
-    spec = importlib.util.spec_from_file_location("make_graph_images", REPO / "docs" / "make_graph_images.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-make_graph_images = _load_docs_script()
-
-
 def lecture_neuron() -> tuple[Value, dict[str, Value]]:
     """The lecture neuron of the README's picture, after backward: o = tanh(x1*w1 + x2*w2 + b) = 0.7071.
 
-    Returns the output and every labelled value by label (x1, x2, w1, w2, b, n).
+    Returns the output and every labelled value by label (x1, x2, w1, w2, b, n, o).
     """
-    o, _ = make_graph_images.lecture_neuron()
-    return o, {value.label: value for value in topological_order(o) if value.label}
+    neuron = fixtures.lecture_neuron(backward=True)
+    return neuron.o, neuron.labelled()
 
 
 def small_mlp(sizes=(2, 3, 2, 1)) -> tuple[Value, list[Value]]:
@@ -685,14 +673,14 @@ def test_bundled_renderer_refuses_formats_it_lacks_without_breaking():
 
 
 # ---------------------------------------------------------------------------------------------------
-# The README's pictures are reproducible from docs/make_graph_images.py
+# The README's pictures are reproducible: tests/fixtures.py draws them, docs/make_graph_images.py saves them
 # ---------------------------------------------------------------------------------------------------
 
 
 def test_docs_pictures_are_up_to_date():
     if not isinstance(runner.get_renderer(), runner.WasmRenderer):
         pytest.skip("the committed pictures were rendered by the bundled Graphviz")
-    for name, make in make_graph_images.graphs().items():
+    for name, make in fixtures.readme_graphs().items():
         committed = (REPO / "docs" / name).read_text(encoding="utf-8")
         assert make().svg() == committed, f"docs/{name} is stale: run python docs/make_graph_images.py"
 

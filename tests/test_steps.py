@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import math
-
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -12,6 +10,7 @@ from autograd import OPS, ChainRuleStep, Value, chain_rule_steps, dot, topologic
 from autograd.engine import edge_contribution
 from autograd.steps import describe_node, grads_before, node_names
 from tests import strategies
+from tests.fixtures import all_same_bits, lecture_neuron
 
 # ---------------------------------------------------------------------------------------------------
 # Random straight-line programs with reuse: a recipe is replayed to build identical fresh graphs.
@@ -85,20 +84,13 @@ def grads_in_order(root: Value) -> list[float]:
     return [node.grad for node in topological_order(root)]
 
 
-def same_floats(a: list[float], b: list[float]) -> bool:
-    """Bit-identical lists (so inf == inf and the sign of zero counts)."""
-    return len(a) == len(b) and all(
-        x == y and math.copysign(1, x) == math.copysign(1, y) for x, y in zip(a, b)
-    )
-
-
 @given(recipes)
 def test_steps_leave_bit_identical_grads_to_backward(recipe):
     _, by_backward = build(recipe)
     by_backward.backward()
     _, by_steps = build(recipe)
     steps = run_steps(by_steps)
-    assert same_floats(grads_in_order(by_steps), grads_in_order(by_backward))
+    assert all_same_bits(grads_in_order(by_steps), grads_in_order(by_backward))
     edge_count = sum(len(node.children) for node in topological_order(by_steps))
     assert [s.index for s in steps] == list(range(1, edge_count + 1))
 
@@ -119,7 +111,7 @@ def test_repeated_passes_accumulate_into_leaves_exactly_like_backward(recipe, in
     for _ in range(2):
         by_backward.backward()
         run_steps(by_steps)
-        assert same_floats(grads_in_order(by_steps), grads_in_order(by_backward))
+        assert all_same_bits(grads_in_order(by_steps), grads_in_order(by_backward))
 
 
 @given(recipes)
@@ -161,19 +153,10 @@ def test_x_times_x_gives_two_steps_into_the_same_leaf():
     assert x.grad == 6.0
 
 
-def lecture_neuron():
-    x1, x2 = Value(2.0, "x1"), Value(0.0, "x2")
-    w1, w2 = Value(-3.0, "w1"), Value(1.0, "w2")
-    b = Value(6.8813735870195432, "b")
-    x1w1 = x1 * w1
-    x2w2 = x2 * w2
-    n = x1w1 + x2w2 + b
-    o = n.tanh()
-    return (x1, x2, w1, w2, b), (x1w1, x2w2, n), o
-
-
 def test_lecture_neuron_records():
-    (x1, x2, w1, w2, b), (x1w1, x2w2, n), o = lecture_neuron()
+    neuron = lecture_neuron(label_n_and_o=False)
+    x1, x2, w1, w2, b = neuron.leaves
+    x1w1, x2w2, n, o = neuron.x1w1, neuron.x2w2, neuron.n, neuron.o
     steps = run_steps(o)
     sum_of_products = n.children[0]
     table = [(s.node, s.child, s.derivative_text) for s in steps]
@@ -222,7 +205,7 @@ def test_squared_error_loss_records():
 
 
 def test_seed_record_comes_first_when_asked_for():
-    _, _, o = lecture_neuron()
+    o = lecture_neuron(label_n_and_o=False).o
     o.grad = 42.0  # stale: the seed resets an interior root to 1
     steps = run_steps(o, include_seed=True)
     seed = steps[0]
@@ -281,7 +264,8 @@ def test_long_chain_needs_no_recursion():
 
 
 def test_describe_node_names_nodes_by_label_number_or_formula():
-    (x1, x2, w1, _, _), (x1w1, _, n), _ = lecture_neuron()
+    neuron = lecture_neuron(label_n_and_o=False)
+    x1, x2, w1, x1w1, n = neuron.x1, neuron.x2, neuron.w1, neuron.x1w1, neuron.n
     assert describe_node(x1) == "x1"
     assert describe_node(x1w1) == "x1*w1"
     assert describe_node(n.children[0]) == "x1*w1 + x2*w2"
@@ -303,7 +287,8 @@ def test_describe_node_names_nodes_by_label_number_or_formula():
 
 
 def test_node_names_fall_back_to_op_and_value():
-    _, (x1w1, _, n), o = lecture_neuron()
+    neuron = lecture_neuron(label_n_and_o=False)
+    x1w1, n, o = neuron.x1w1, neuron.n, neuron.o
     order = topological_order(o)
     names = node_names(order, lambda x: f"{x:.2f}", max_length=10)
     assert names[order.index(x1w1)] == "x1*w1"
@@ -312,7 +297,8 @@ def test_node_names_fall_back_to_op_and_value():
 
 
 def test_grads_before_recovers_the_state_before_the_pass():
-    (x1, *_), _, o = lecture_neuron()
+    neuron = lecture_neuron(label_n_and_o=False)
+    x1, o = neuron.x1, neuron.o
     x1.grad = 0.25  # leaves accumulate onto what they hold
     order = topological_order(o)
     for node in order:

