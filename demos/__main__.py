@@ -22,7 +22,7 @@ DEMOS: dict[str, str] = {
     "gradcheck": "gradient_check",
     "moons": "two_moons",
     "digits": "digits",
-    "compiled": "show_compiled_code",  # the compile engineer's: the code backprop writes
+    "compiled": "show_compiled_code",  # the code autograd.compile writes for backprop
 }
 FLAGSHIP = "moons"
 
@@ -40,13 +40,13 @@ def load(name: str) -> ModuleType:
 
 
 def listing() -> str:
-    """One line per demo: name, typical running time, question."""
+    """One line per demo: name and question (README.md's table gives measured running times)."""
     lines = []
     for name in DEMOS:
         module = load(name)
         flagship = " (the default)" if name == FLAGSHIP else ""
-        lines.append(f"  {name:<14}{module.RUNTIME:>7}   {module.QUESTION}{flagship}")
-    return "demos (name, time on a 2-core machine, question):\n" + "\n".join(lines)
+        lines.append(f"  {name:<15}{module.QUESTION}{flagship}")
+    return "demos (name, question):\n" + "\n".join(lines)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -25,7 +25,6 @@ from ._networks import log_loss_from_logit
 
 NAME = "cross-entropy"
 QUESTION = "Why does cross-entropy learn faster than the quadratic cost with a sigmoid? (Nielsen)"
-RUNTIME = "3 s"  # typical wall time on this project's 2-core machine
 COSTS = ("quadratic", "cross-entropy")
 STARTS = ((0.6, 0.9), (2.0, 2.0))
 TABLE_EPOCHS = (0, 50, 100, 150, 200, 250, 300)

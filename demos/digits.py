@@ -36,7 +36,6 @@ from ._common import Interrupted, demo_arguments, output_folder, print_written, 
 
 NAME = "digits"
 QUESTION = "Can Rashid's 3-layer sigmoid net read handwritten digits? (sklearn 8x8 digits, ≥ 95% held out)"
-RUNTIME = "25 s"  # typical wall time on this project's 2-core machine
 VARIANTS = ("rashid", "softmax")
 COMPILABLE_VARIANTS = ("rashid",)
 VARIANT_TEXT = {

@@ -33,7 +33,6 @@ from ._networks import as_values, flat, log_loss_from_logit
 
 NAME = "half"
 QUESTION = "Why the ½ in squared error, and why may we drop the 2 but not σ'(z)?"
-RUNTIME = "6 s"  # typical wall time on this project's 2-core machine
 SCHEMES = ("squared", "half", "drop-output-sigmoid", "drop-every-sigmoid", "cross-entropy")
 SCHEME_TEXT = {
     "squared": "(t - o)²",

@@ -25,7 +25,6 @@ from ._networks import log_loss_from_logit
 
 NAME = "deltas"
 QUESTION = "Ng's δ = a - y or Mitchell's δ = (a - y)·a·(1 - a)? (and Trask's 3-4-1 XOR net)"
-RUNTIME = "26 s"  # typical wall time on this project's 2-core machine
 LOSSES = ("squared", "log")
 
 # Trask's data: the third input column is always 1 and acts as a bias.
@@ -42,7 +41,7 @@ TRASK_XOR_WEIGHTS = (
     ((-0.5910955,), (0.75623487,), (-0.94522481,), (0.34093502,)),  # W1: 4 hidden × 1 output
 )
 TRASK_CHECKPOINTS = (0, 10_000, 20_000, 30_000, 40_000, 50_000)
-# What Trask's post prints for the 3-4-1 net (reference-numbers.md): mean |error| at the checkpoints
+# What Trask's post prints for the 3-4-1 net (docs/reference-numbers.md): mean |error| at the checkpoints
 # (5 significant digits) and the final outputs (4 decimals). The demo compares its run with them.
 TRASK_PUBLISHED_ERRORS = (0.49641, 0.0085845, 0.0057895, 0.0046292, 0.0039588, 0.0035101)
 TRASK_PUBLISHED_OUTPUTS = (0.0026, 0.9967, 0.9970, 0.0039)

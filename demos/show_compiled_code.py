@@ -25,7 +25,6 @@ from ._common import demo_arguments, output_folder
 
 NAME = "compiled"
 QUESTION = "What code does backprop write for a sigmoid neuron and a 2-layer net?"
-RUNTIME = "1 s"  # typical wall time on this project's 2-core machine
 
 # Nielsen, ch. 3: x = 1, y = 0, start w = 0.6, b = 0.9, learning rate 0.15.
 NIELSEN_START = {"w": 0.6, "b": 0.9, "x": 1.0, "y": 0.0}

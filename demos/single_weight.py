@@ -21,7 +21,6 @@ from ._common import demo_arguments, output_folder, print_written, pyplot, save_
 
 NAME = "single-weight"
 QUESTION = "How does ∂E/∂w move a weight? (ŷ = σ(w·x) learning the identity on x ∈ {0, 1})"
-RUNTIME = "2 s"  # typical wall time on this project's 2-core machine
 DATA = ((0.0, 0.0), (1.0, 1.0))  # (x, y): the identity on {0, 1}
 ERROR_FLOOR = 0.125  # ½ (0 - σ(0))², the part of E that no weight can remove without a bias
 

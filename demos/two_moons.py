@@ -25,7 +25,6 @@ from ._common import Interrupted, demo_arguments, output_folder, print_written, 
 
 NAME = "moons"
 QUESTION = "Can a 337-parameter MLP separate two moons? (micrograd's demo: loss 0.010978, 100% accuracy)"
-RUNTIME = "11 s"  # typical wall time on this project's 2-core machine
 SEED = 1337
 STEPS = 100
 N_SAMPLES = 100

@@ -33,7 +33,6 @@ from ._networks import as_values, flat, pre_activations, reshape_like
 
 NAME = "weight-decay"
 QUESTION = "Why average over examples, and what does the weight-decay term do? (UFLDL's J(W, b))"
-RUNTIME = "5 s"  # typical wall time on this project's 2-core machine
 LAYER_SIZES = (3, 4, 2)
 LAMBDAS = (0.0, 0.0001, 0.001, 0.01)
 

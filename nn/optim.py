@@ -1,9 +1,12 @@
 """Optimisers that read each parameter's `grad` (from `backward()`) and update its `data`.
 
-The update formulas follow `torch.optim` exactly (same order of operations, so one step in float64
-gives the same numbers as PyTorch). A learning rate is a number or a schedule: any callable
-``schedule(step) -> lr``, where `step` counts the optimiser's completed steps from 0, such as
-`LinearDecay`:
+The update formulas follow `torch.optim` (the same operations in the same order), so one step in
+float64 gives PyTorch's numbers up to the last bit or two. They are not always bit-for-bit the same:
+PyTorch's CPU kernels compute ``p + alpha * g`` with a single rounding (a fused multiply-add),
+where Python rounds the product and then the sum.
+
+A learning rate is a number or a schedule: any callable ``schedule(step) -> lr``, where `step`
+counts the optimiser's completed steps from 0, such as `LinearDecay`:
 
     optimizer = SGD(model.parameters(), lr=LinearDecay(1.0, 0.1, 100))   # micrograd's 1.0 - 0.9*k/100
 
@@ -21,6 +24,11 @@ from autograd import Value
 
 from ._checks import describe, is_finite_real, is_sequence
 from .module import Module
+
+# Measured (tests/test_optim.py, docs/reference-numbers.md): one fresh step over 20 seeds x 51
+# parameters is bit-for-bit PyTorch's in 914-977 of 1020 parameters for SGD, 1013-1020 for Adam/AdamW,
+# and within 2.5e-16 * (|p| + |step|) everywhere. math.fma (3.13+) would close the gap, but its
+# pure-Python stand-in on 3.11 made per-sample SGD training 1.5-4x slower, so we keep plain floats.
 
 __all__ = ["SGD", "Adam", "AdamW", "ExponentialDecay", "LinearDecay", "Optimizer", "Schedule"]
 

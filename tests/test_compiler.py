@@ -752,7 +752,7 @@ def test_demo_shows_the_deltas_and_reproduces_nielsen(tmp_path, capsys):
     assert "# = (a - y) * a * (1 - a) * v1 * h1 * (1 - h1)\n" in out  # the hidden delta
     assert out.count("bit for bit: True") == 2
     assert sorted(path.name for path in tmp_path.iterdir()) == ["nielsen_cost.py", "two_layer_cost.py"]
-    # Nielsen's quadratic-cost neuron from w = 0.6, b = 0.9 (reference-numbers.md)
+    # Nielsen's quadratic-cost neuron from w = 0.6, b = 0.9 (docs/reference-numbers.md)
     outputs = [a for _, a in demo.train_nielsen_neuron()]
     assert [round(a, 4) for a in outputs] == [0.8176, 0.387, 0.211, 0.1527, 0.1237, 0.1061, 0.094]
 

