@@ -170,6 +170,7 @@ def test_trask_two_layer_net_reproduces_published_outputs():
 TRASK_PUBLISHED_ERRORS = ("0.49641", "0.0085845", "0.0057895", "0.0046292", "0.0039588", "0.0035101")
 
 
+@pytest.mark.slow
 def test_trask_xor_net_reproduces_the_published_error_trace():
     # The full 60,000 iterations (about 12 s on an unloaded 2-core machine): every printed checkpoint
     # to Trask's 5 significant digits, and the final outputs to his 4 decimals.
@@ -302,6 +303,7 @@ def trained_moons():
     return two_moons.train(progress="none")
 
 
+@pytest.mark.slow
 def test_moons_reproduces_micrograds_published_numbers(trained_moons):
     model, history, X, y = trained_moons
     assert len(model.parameters()) == 337
@@ -313,6 +315,7 @@ def test_moons_reproduces_micrograds_published_numbers(trained_moons):
     assert final_accuracy == 1.0
 
 
+@pytest.mark.slow
 def test_graph_example_has_gradients_flowing(trained_moons):
     _, _, X, y = trained_moons
     model = two_moons.make_model()
@@ -324,6 +327,7 @@ def test_graph_example_has_gradients_flowing(trained_moons):
     assert any(p.grad != 0.0 for p in model.parameters())
 
 
+@pytest.mark.slow
 def test_flagship_is_the_default_and_writes_plots_graph_and_stepper(
     trained_moons, tmp_path, monkeypatch, capsys
 ):
@@ -455,11 +459,13 @@ def test_rashid_net_has_his_architecture_and_his_update(digits_data):
             assert -w.grad == pytest.approx((target - o) * o * (1 - o) * h.data, abs=1e-12)
 
 
+@pytest.mark.slow
 def test_softmax_variant_reaches_95_percent_held_out(softmax_digits):
     assert softmax_digits.epoch_accuracies[-1] >= 0.95
     assert len(softmax_digits.epoch_seconds) == digits.DEFAULT_EPOCHS["softmax"]
 
 
+@pytest.mark.slow
 def test_rashid_recipe_reaches_95_percent_held_out(digits_data):
     # The demo's full default run (64-16-10, 30 epochs, compiled: about 10 s here). It ends at 96.0%.
     run = digits.train("rashid", data=digits_data, progress="none")
@@ -491,6 +497,7 @@ def test_softmax_variant_cannot_be_compiled(digits_data):
         digits.train("softmax", epochs=1, data=digits_data, compiled=True)
 
 
+@pytest.mark.slow
 def test_confusion_matrix_counts_every_held_out_image(softmax_digits, digits_data):
     counts = digits.confusion_matrix(softmax_digits.model, digits_data.test_images, digits_data.test_labels)
     assert sum(map(sum, counts)) == len(digits_data.test_labels)
@@ -498,6 +505,7 @@ def test_confusion_matrix_counts_every_held_out_image(softmax_digits, digits_dat
     assert correct / len(digits_data.test_labels) == pytest.approx(softmax_digits.epoch_accuracies[-1])
 
 
+@pytest.mark.slow
 def test_digits_pictures_are_written(softmax_digits, digits_data, tmp_path):
     paths = [
         digits.plot_confusion([softmax_digits], digits_data, tmp_path / "confusion.png"),

@@ -331,6 +331,7 @@ def test_topological_order_rejects_non_values():
 # ---------------------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_million_op_chain_backpropagates_with_the_default_recursion_limit():
     # A fresh interpreter, so the recursion limit is the untouched default and the chain is freed
     # at exit (freeing must not recurse either).

@@ -359,3 +359,13 @@ def test_random_formulas_compute_what_python_computes(text):
         return
     assert expected is not None, f"{text!r}: parse gives {got!r} where Python fails"
     assert got == expected or (got == 0.0 and expected == 0.0), text
+
+
+def test_the_module_docstring_example_runs():
+    import doctest
+
+    import autograd.expr
+
+    result = doctest.testmod(autograd.expr, optionflags=doctest.ELLIPSIS)
+    assert result.attempted > 0, "autograd/expr.py lost its example"
+    assert result.failed == 0
