@@ -26,6 +26,7 @@ from nn.module import (
     CHECKPOINT_VERSION,
     INITS,
 )
+from tests.fixtures import LECTURE_NEURON_INPUTS
 
 # Trask's 3-4-1 XOR network (docs/reference-numbers.md), written as X @ W: W0 is inputs x hidden.
 TRASK_W0 = [
@@ -73,9 +74,10 @@ def test_neuron_and_layer_names_standalone():
 
 
 def test_lecture_neuron_matches_published_numbers():
+    numbers = LECTURE_NEURON_INPUTS
     neuron = nn.Neuron(2, "tanh")
-    neuron.w[0].data, neuron.w[1].data, neuron.b.data = -3.0, 1.0, 6.8813735870195432
-    x1, x2 = Value(2.0, "x1"), Value(0.0, "x2")
+    neuron.w[0].data, neuron.w[1].data, neuron.b.data = numbers["w1"], numbers["w2"], numbers["b"]
+    x1, x2 = Value(numbers["x1"], "x1"), Value(numbers["x2"], "x2")
     out = neuron([x1, x2])
     out.backward()
     assert out.data == pytest.approx(0.7071067811865476, abs=1e-12)
