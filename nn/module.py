@@ -147,7 +147,7 @@ def _finite_number(value: object, where: str) -> float:
     except OverflowError:  # an int beyond the float range
         raise ValueError(
             f"{where}: expected a finite number, got an integer too large for a float "
-            f"(about 10**{int(math.log10(abs(value)))})"  # type: ignore[arg-type]
+            f"(about 10**{int(math.log10(abs(value)))})"
         ) from None
     if not math.isfinite(number):
         raise ValueError(f"{where}: expected a finite number, got {number!r}")

@@ -232,7 +232,7 @@ class Optimizer:
         where = f"{name}[{index}] ({self._parameter_name(index)})"
         if not is_finite_real(value):
             raise ValueError(f"{caller}: {where} must be a finite number, got {describe(value)}")
-        number = float(value)  # type: ignore[arg-type]
+        number = float(value)
         if name in self._non_negative_buffers and number < 0.0:
             reason = self._non_negative_buffers[name]
             raise ValueError(f"{caller}: {where} must be >= 0 ({reason}), got {number!r}")
