@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from .drawing.page import write_stepper_html as write_stepper_html
     from .drawing.render import GraphvizNotFoundError as GraphvizNotFoundError
     from .drawing.render import RenderError as RenderError
+    from .drawing.render import RenderTimeoutError as RenderTimeoutError
     from .drawing.render import draw as draw
     from .expr import ExpressionError as ExpressionError
     from .expr import parse as parse

@@ -110,3 +110,18 @@ def test_every_lazy_export_is_visible_to_type_checkers():
         for alias in node.names
     }
     assert imported == autograd._LAZY_EXPORTS
+
+
+def test_every_package_folder_is_installed():
+    """[tool.setuptools] packages lists every folder of Python modules that `pip install .` must ship."""
+    import tomllib
+
+    listed = set(
+        tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["setuptools"]["packages"]
+    )
+    on_disk = {
+        ".".join(init.parent.relative_to(ROOT).parts)
+        for top in ("autograd", "nn", "demos", "gradstep")
+        for init in (ROOT / top).rglob("__init__.py")
+    }
+    assert listed == on_disk
