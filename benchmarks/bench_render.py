@@ -32,7 +32,7 @@ from autograd.drawing.render import DEFAULT_LAYOUT_BUDGET, DEFAULT_MAX_NODES, Gr
 from tests.fixtures import lecture_neuron  # noqa: E402
 
 BIG_VALUES = 2_000
-TARGET_SECONDS = 5.0  # every drawing the defaults allow renders in under this (issue 11)
+TARGET_SECONDS = 5.0  # every drawing the defaults allow renders in under this
 FULL_DRAWING_SECONDS = 900.0  # the time limit for the full drawings timed below
 
 _FIRST_RENDER = """
