@@ -52,9 +52,19 @@ from . import codegen
 from .batched import REDUCTIONS, BatchResult, evaluate, numpy_namespace, require_numpy
 from .comments import formula_comments
 from .graph import Graph, identifier
+from .layers import LayeredFunction, LayeredResult
 from .trace import TracingError, describe_node, trace_once
 
-__all__ = ["REDUCTIONS", "BatchResult", "CompiledFunction", "CompiledResult", "TracingError", "compile"]
+__all__ = [
+    "REDUCTIONS",
+    "BatchResult",
+    "CompiledFunction",
+    "CompiledResult",
+    "LayeredFunction",
+    "LayeredResult",
+    "TracingError",
+    "compile",
+]
 
 
 class CompiledResult(NamedTuple):
@@ -107,6 +117,7 @@ class CompiledFunction:
         self._batched_source: str | None = None
         self._batched_function: Callable[..., Any] | None = None
         self._careful_function: Callable[..., tuple[float, tuple[float, ...]]] | None = None
+        self._layered: dict[tuple[str, ...], LayeredFunction] = {}
 
     def _evaluate(self, values: Sequence[float]) -> tuple[float, tuple[float, ...]]:
         """Run the plain code; if a gradient is not finite, the careful variant (see codegen.CAREFUL),
@@ -189,6 +200,20 @@ class CompiledFunction:
             args,
             reduction,
         )
+
+    def layered(self, data: Sequence[str] = ()) -> LayeredFunction:
+        """The graph run by layers over a batch: `data` names the per-example inputs (their values
+        come as the columns of one 2-D array), every other input is shared (a parameter, given
+        in one 1-D array). Same-op nodes over operands from the same groups run as one NumPy
+        operation, a layer's `dot` nodes as one matrix product; see `autograd.compiler.layers`.
+
+            fast = step.layered(data=[*pixel_names, *target_names])
+            result = fast(theta, batch, reduction="mean")  # result.grad: one array, by grad_names
+        """
+        key = tuple(data)
+        if key not in self._layered:
+            self._layered[key] = LayeredFunction(self._graph, self.name, self.input_names, key)
+        return self._layered[key]
 
 
 def _eager_results(root: Value, inputs: Sequence[Value]) -> tuple[float, list[float]]:
