@@ -319,7 +319,7 @@ class LayeredFunction:
         for what, array in (("params", theta), ("data", x)):
             if not np.isfinite(array).all():
                 where = np.argwhere(~np.isfinite(array))[0]
-                raise ValueError(f"{caller}: {what} must be finite; entry {tuple(int(i) for i in where)} is {array[tuple(where)]!r}")
+                raise ValueError(f"{caller}: {what} must be finite; entry {tuple(int(i) for i in where)} is {float(array[tuple(where)])!r}")
         return theta, x
 
     def __call__(self, params: Any, data: Any, *, reduction: str = "sum") -> LayeredResult:
