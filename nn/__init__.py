@@ -21,12 +21,13 @@ from .losses import (
 )
 from .module import MLP, Layer, Module, Neuron
 from .optim import SGD, Adam, AdamW, ExponentialDecay, LinearDecay, Optimizer
-from .train import History, fit, train_step
+from .train import BatchedStep, History, fit, train_step
 
 __all__ = [
     "MLP",
     "SGD",
     "Adam",
+    "BatchedStep",
     "AdamW",
     "ExponentialDecay",
     "History",

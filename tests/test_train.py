@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import io
 import os
+import random
 import signal
 import sys
 
 import pytest
 
 import nn
-from autograd import Value
+from autograd import Value, vsum
 from nn.train import History, fit, train_step
 
 
@@ -287,3 +288,54 @@ def test_history_reprs_are_one_line_and_a_table():
     long = nn.History([float(k) for k in range(1000)])
     assert len(repr(long)) < 80  # never the raw list of a thousand losses
     assert nn.History([1.0]) == nn.History([1.0])  # still a dataclass underneath
+
+
+def _mean_squared_error(outputs, targets):
+    return vsum([(o - t) ** 2 for o, t in zip(outputs, targets)]) * 0.5
+
+
+@pytest.mark.parametrize("optimizer_class", [nn.SGD, nn.Adam])
+def test_batched_step_trains_to_the_eager_losses_within_1e_12(optimizer_class):
+    pytest.importorskip("numpy")
+    rng = random.Random(3)
+    X = [[rng.uniform(-1, 1) for _ in range(4)] for _ in range(24)]
+    T = [[rng.uniform(0, 1) for _ in range(2)] for _ in range(24)]
+    batches = [(X[k : k + 8], T[k : k + 8]) for k in range(0, 24, 8)] * 4
+
+    def run(batched: bool) -> tuple[list[float], list[float]]:
+        model = nn.MLP(4, [5, 2], activation="tanh", output_activation="sigmoid", rng=7)
+        optimizer = optimizer_class(model, lr=0.1)
+        step = nn.BatchedStep(model, _mean_squared_error, optimizer, n_targets=2) if batched else None
+        losses = []
+        for xb, tb in batches:
+            if step is not None:
+                losses.append(step(xb, tb))
+                continue
+
+            def loss_fn(xb=xb, tb=tb) -> Value:
+                terms = [_mean_squared_error(model(x), t) for x, t in zip(xb, tb)]
+                return vsum(terms) * (1.0 / len(terms))
+
+            losses.append(nn.train_step(loss_fn, optimizer)[0])
+        return losses, [p.data for p in model.parameters()]
+
+    eager_losses, eager_params = run(False)
+    batched_losses, batched_params = run(True)
+    assert batched_losses == pytest.approx(eager_losses, rel=1e-12, abs=1e-14)
+    assert batched_params == pytest.approx(eager_params, rel=1e-12, abs=1e-14)
+    assert eager_losses[-1] < eager_losses[0]
+
+
+def test_batched_step_errors():
+    pytest.importorskip("numpy")
+    model = nn.MLP(2, [2], rng=1)
+    optimizer = nn.SGD(model, lr=0.1)
+    with pytest.raises(ValueError, match=r"does not depend on \['target.0', 'target.1'\]"):
+        nn.BatchedStep(model, lambda out, t: nn.squared_error(out, [x.data for x in t]), optimizer, 2)
+    with pytest.raises(ValueError, match="n_targets must be an int >= 1, got 0"):
+        nn.BatchedStep(model, _mean_squared_error, optimizer, 0)
+    with pytest.raises(TypeError, match="optimizer must be an nn.optim optimiser"):
+        nn.BatchedStep(model, _mean_squared_error, "sgd", 1)
+    step = nn.BatchedStep(model, _mean_squared_error, optimizer, 2)
+    with pytest.raises(ValueError, match=r"got shapes \(2, 2\) and \(3, 2\)"):
+        step([[0.0, 1.0]] * 2, [[0.0, 1.0]] * 3)
