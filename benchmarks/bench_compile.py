@@ -327,7 +327,9 @@ def _torch_step(model: nn.MLP, loss_name: str):
     for layer in model.layers:
         linear = torch.nn.Linear(layer.n_inputs, layer.n_outputs, dtype=torch.float64)
         with torch.no_grad():
-            linear.weight.copy_(torch.tensor([[w.data for w in n.w] for n in layer.neurons], dtype=torch.float64))
+            linear.weight.copy_(
+                torch.tensor([[w.data for w in n.w] for n in layer.neurons], dtype=torch.float64)
+            )
             linear.bias.copy_(torch.tensor([n.b.data for n in layer.neurons], dtype=torch.float64))
         layers.append(linear)
         if layer.activation != "linear":
@@ -354,7 +356,10 @@ def _numpy_digits_step(model: nn.MLP):
     import numpy as np
 
     (W1, b1), (W2, b2) = [
-        (np.array([[w.data for w in n.w] for n in layer.neurons]), np.array([n.b.data for n in layer.neurons]))
+        (
+            np.array([[w.data for w in n.w] for n in layer.neurons]),
+            np.array([n.b.data for n in layer.neurons]),
+        )
         for layer in model.layers
     ]
 
@@ -376,7 +381,10 @@ def _numpy_moons_step(model: nn.MLP):
     import numpy as np
 
     weights = [
-        [np.array([[w.data for w in n.w] for n in layer.neurons]), np.array([n.b.data for n in layer.neurons])]
+        [
+            np.array([[w.data for w in n.w] for n in layer.neurons]),
+            np.array([n.b.data for n in layer.neurons]),
+        ]
         for layer in model.layers
     ]
 
@@ -429,7 +437,9 @@ def step_rows(rounds: int) -> tuple[list[str], dict[str, float]]:
     moons_x, moons_y = moons_data()
     cases = {
         "digits": (
-            lambda: nn.MLP(64, [16, 10], activation="sigmoid", output_activation="sigmoid", init="lecun", rng=0),
+            lambda: nn.MLP(
+                64, [16, 10], activation="sigmoid", output_activation="sigmoid", init="lecun", rng=0
+            ),
             lambda model: _squared,
             digits_x,
             digits_t,
@@ -446,7 +456,8 @@ def step_rows(rounds: int) -> tuple[list[str], dict[str, float]]:
         ),
     }
     rows = [
-        "| one training step (forward, backward, SGD) | gradstep layered | PyTorch float64 | hand-written NumPy "
+        "| one training step (forward, backward, SGD) | gradstep layered | PyTorch float64 "
+        "| hand-written NumPy "
         "| gradstep / PyTorch |",
         "|---|---:|---:|---:|---:|",
     ]
@@ -457,21 +468,24 @@ def step_rows(rounds: int) -> tuple[list[str], dict[str, float]]:
         gradstep_step, _, layered = _layered_step(model, loss_of(model), t.shape[1])
         hand_step = numpy_step(make())
         work: dict[str, Callable[[], object]] = {
-            "gradstep": lambda: gradstep_step(batch),
-            "numpy": lambda: hand_step(x, t),
+            "gradstep": lambda step=gradstep_step, batch=batch: step(batch),
+            "numpy": lambda step=hand_step, x=x, t=t: step(x, t),
         }
         # Correctness before timing: the three give the same losses over the first steps.
-        losses = {"gradstep": [gradstep_step(batch) for _ in range(3)], "numpy": [hand_step(x, t) for _ in range(3)]}
+        losses = {
+            "gradstep": [gradstep_step(batch) for _ in range(3)],
+            "numpy": [hand_step(x, t) for _ in range(3)],
+        }
         if torch is not None:
             torch_step, _ = _torch_step(make(), loss_name)
             tx, tt = torch.tensor(x), torch.tensor(t)
             losses["torch"] = [torch_step(tx, tt) for _ in range(3)]
-            work["torch"] = lambda: torch_step(tx, tt)
+            work["torch"] = lambda step=torch_step, tx=tx, tt=tt: step(tx, tt)
         for other, values in losses.items():
             assert np.allclose(values, losses["gradstep"], rtol=1e-10, atol=0), (name, other, values, losses)
         repeat = 200
 
-        def many(fn: Callable[[], object]) -> Callable[[], None]:
+        def many(fn: Callable[[], object], repeat: int = repeat) -> Callable[[], None]:
             return lambda: [fn() for _ in range(repeat)] and None
 
         best = best_of_interleaved_rounds({key: many(fn) for key, fn in work.items()}, rounds)
@@ -486,7 +500,8 @@ def step_rows(rounds: int) -> tuple[list[str], dict[str, float]]:
             else f"moons 2-16-16-1 relu, full batch {len(x)}, hinge + L2 ({layered.groups} array ops)"
         )
         rows.append(
-            f"| {title} | {micro['gradstep']:,.0f} µs | {torch_text} | {micro['numpy']:,.0f} µs | {ratio:.2f}x |"
+            f"| {title} | {micro['gradstep']:,.0f} µs | {torch_text} "
+            f"| {micro['numpy']:,.0f} µs | {ratio:.2f}x |"
         )
     return rows, summary
 
@@ -496,7 +511,9 @@ def main(argv: list[str] | None = None) -> int:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--quick", action="store_true", help="fewer repeats, 300 digits training images")
-    parser.add_argument("--steps-only", action="store_true", help="only the one-step table (vs PyTorch, NumPy)")
+    parser.add_argument(
+        "--steps-only", action="store_true", help="only the one-step table (vs PyTorch, NumPy)"
+    )
     args = parser.parse_args(argv)
     if args.steps_only:
         steps, step_summary = step_rows(rounds=3 if args.quick else 7)
@@ -536,7 +553,10 @@ def _report_step_targets(summary: dict[str, float]) -> int:
     ]
     for name, met in targets:
         # NaN (PyTorch not installed) compares False: reported as missed, with the reason.
-        print(f"target {'met' if met else 'MISSED'}: {name}" + ("" if summary["digits"] == summary["digits"] else " (no torch)"))
+        print(
+            f"target {'met' if met else 'MISSED'}: {name}"
+            + ("" if summary["digits"] == summary["digits"] else " (no torch)")
+        )
     return 0
 
 

@@ -382,7 +382,9 @@ class BatchedStep:
         from autograd import compile as compile_graph
 
         if not isinstance(optimizer, Optimizer):
-            raise TypeError(f"BatchedStep: optimizer must be an nn.optim optimiser, got {type(optimizer).__name__}")
+            raise TypeError(
+                f"BatchedStep: optimizer must be an nn.optim optimiser, got {type(optimizer).__name__}"
+            )
         if isinstance(n_targets, bool) or not isinstance(n_targets, int) or n_targets < 1:
             raise ValueError(f"BatchedStep: n_targets must be an int >= 1, got {n_targets!r}")
         self.params = list(optimizer.params)

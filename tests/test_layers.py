@@ -125,8 +125,6 @@ def test_one_exp_per_sigmoid_group():
     calls = []
     real_exp = np.exp
 
-    forward, _ = SHARED_EXP_FORMS["sigmoid"](np)
-
     class Counting:
         def __getattr__(self, name):
             if name == "exp":

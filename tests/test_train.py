@@ -334,7 +334,7 @@ def test_batched_step_errors():
         nn.BatchedStep(model, lambda out, t: nn.squared_error(out, [x.data for x in t]), optimizer, 2)
     with pytest.raises(ValueError, match="n_targets must be an int >= 1, got 0"):
         nn.BatchedStep(model, _mean_squared_error, optimizer, 0)
-    with pytest.raises(TypeError, match="optimizer must be an nn.optim optimiser"):
+    with pytest.raises(TypeError, match=r"optimizer must be an nn\.optim optimiser"):
         nn.BatchedStep(model, _mean_squared_error, "sgd", 1)
     step = nn.BatchedStep(model, _mean_squared_error, optimizer, 2)
     with pytest.raises(ValueError, match=r"got shapes \(2, 2\) and \(3, 2\)"):

@@ -105,6 +105,7 @@ class _Gather:
     def forward(self, values: list[Any], rows: int) -> Any:
         if self.single:
             group, _, index, whole, _ = self.pieces[0]
+            assert group is not None
             return values[group] if whole else values[group][:, index]
         out = self.np.empty((rows, self.width))
         for group, columns, items, _, _ in self.pieces:
@@ -126,7 +127,9 @@ class _Gather:
                 continue
             if group not in owned:
                 current = grads[group]
-                grads[group] = np.zeros((rows[group], self.sizes[group])) if current is None else current.copy()
+                grads[group] = (
+                    np.zeros((rows[group], self.sizes[group])) if current is None else current.copy()
+                )
                 owned.add(group)
             if unique:
                 grads[group][:, index] += part
@@ -199,7 +202,9 @@ class LayeredFunction:
     is how many array operations one forward pass takes (compare `operation_count`).
     """
 
-    def __init__(self, graph: Graph, name: str, input_names: Sequence[str], data_names: Sequence[str]) -> None:
+    def __init__(
+        self, graph: Graph, name: str, input_names: Sequence[str], data_names: Sequence[str]
+    ) -> None:
         np = require_numpy()
         self.np = np
         self.name = name
@@ -305,21 +310,30 @@ class LayeredFunction:
             missing = [key for key in self.param_names if key not in params]
             extra = [key for key in params if key not in self.param_names]
             if missing or extra:
-                raise ValueError(f"{caller}: params must hold {list(self.param_names)}; missing {missing}, unexpected {extra}")
+                raise ValueError(
+                    f"{caller}: params must hold {list(self.param_names)}; "
+                    f"missing {missing}, unexpected {extra}"
+                )
             params = [params[key] for key in self.param_names]
         theta = np.asarray(params, dtype=np.float64)
         if theta.shape != (len(self.param_names),):
-            raise ValueError(f"{caller}: params must have shape ({len(self.param_names)},), got {theta.shape}")
+            raise ValueError(
+                f"{caller}: params must have shape ({len(self.param_names)},), got {theta.shape}"
+            )
         x = np.asarray(data, dtype=np.float64)
         if x.ndim != 2 or x.shape[1] != len(self.data_names) or x.shape[0] == 0:
             raise ValueError(
-                f"{caller}: data must be (examples >= 1, {len(self.data_names)}) for {list(self.data_names)[:4]}..., "
+                f"{caller}: data must be (examples >= 1, {len(self.data_names)}) "
+                f"for {list(self.data_names)[:4]}..., "
                 f"got shape {x.shape}"
             )
         for what, array in (("params", theta), ("data", x)):
             if not np.isfinite(array).all():
                 where = np.argwhere(~np.isfinite(array))[0]
-                raise ValueError(f"{caller}: {what} must be finite; entry {tuple(int(i) for i in where)} is {float(array[tuple(where)])!r}")
+                raise ValueError(
+                    f"{caller}: {what} must be finite; entry {tuple(int(i) for i in where)} "
+                    f"is {float(array[tuple(where)])!r}"
+                )
         return theta, x
 
     def __call__(self, params: Any, data: Any, *, reduction: str = "sum") -> LayeredResult:
@@ -333,7 +347,9 @@ class LayeredFunction:
         saved: list[Any] = [None] * len(self._groups)
         with np.errstate(all="ignore"):  # both sides of a where are computed; overflow is checked below
             for group_id in range(2, len(self._groups)):
-                values[group_id], saved[group_id] = self._forward(self._groups[group_id], values, rows[group_id])
+                values[group_id], saved[group_id] = self._forward(
+                    self._groups[group_id], values, rows[group_id]
+                )
             root_group, root_position = self._where[self._graph.root]
             outputs = np.broadcast_to(values[root_group][:, root_position], (batch,)).copy()
             bad = np.flatnonzero(~np.isfinite(outputs))
@@ -358,7 +374,9 @@ class LayeredFunction:
             per_example = np.zeros((batch, len(self.data_names))) if grads[_DATA] is None else grads[_DATA]
             data_grad = np.broadcast_to(per_example, (batch, len(self.data_names)))[:, self._data_grad_index]
         value = float(outputs.sum()) * scale
-        return LayeredResult(value, grad[self._grad_index], data_grad, outputs, self.grad_names, self.data_grad_names)
+        return LayeredResult(
+            value, grad[self._grad_index], data_grad, outputs, self.grad_names, self.data_grad_names
+        )
 
     def _forward(self, group: _Group, values: list[Any], rows: int) -> tuple[Any, Any]:
         np = self.np
@@ -388,7 +406,14 @@ class LayeredFunction:
         return out, (inputs, w)
 
     def _backward(
-        self, group: _Group, values: list[Any], saved: Any, grads: list[Any], owned: set[int], rows: list[int], d: Any
+        self,
+        group: _Group,
+        values: list[Any],
+        saved: Any,
+        grads: list[Any],
+        owned: set[int],
+        rows: list[int],
+        d: Any,
     ) -> None:
         np = self.np
         if group.kind == "op":
@@ -422,4 +447,3 @@ class LayeredFunction:
 
 def _is_one(slope: Any) -> bool:
     return isinstance(slope, float) and slope == 1.0
-
