@@ -17,6 +17,8 @@ from pathlib import Path
 
 import pytest
 
+import nn
+from autograd import Value, vsum
 from demos import __main__ as demos_main
 from demos import (
     cross_entropy,
@@ -441,6 +443,35 @@ def test_digits_split_and_scaling_follow_rashid(digits_data):
     assert len(digits_data.train_images) == 1348 and len(digits_data.test_images) == 449
     pixels = [p for image in digits_data.train_images for p in image]
     assert min(pixels) == pytest.approx(0.01) and max(pixels) == pytest.approx(1.0)
+
+
+def test_digits_minibatch_run_matches_eager_minibatch_steps_and_learns(digits_data):
+    pytest.importorskip("numpy")
+    import random
+
+    run = digits.train_minibatch(epochs=6, data=digits_data)
+    assert run.epoch_accuracies[-1] > 0.8
+    assert len(run.history.losses) == 6 * math.ceil(1348 / digits.MINIBATCH)
+    # The first two steps again, eagerly: the same shuffled batches, the batch-mean loss, SGD.
+    model = digits.make_model("rashid", digits.DEFAULT_HIDDEN["rashid"])
+    optimizer = nn.SGD(model, lr=digits.MINIBATCH_LEARNING_RATE)
+    order = list(range(1348))
+    random.Random(digits.SEED).shuffle(order)
+    for k in range(2):
+        chosen = order[k * digits.MINIBATCH : (k + 1) * digits.MINIBATCH]
+
+        def loss_fn(chosen=chosen) -> Value:
+            terms = [
+                digits.rashid_batch_loss(
+                    model(digits_data.train_images[i]),
+                    [Value(0.99 if j == digits_data.train_labels[i] else 0.01) for j in range(10)],
+                )
+                for i in chosen
+            ]
+            return vsum(terms) * (1.0 / len(terms))
+
+        loss, _ = nn.train_step(loss_fn, optimizer)
+        assert run.history.losses[k] == pytest.approx(loss, rel=1e-12)
 
 
 def test_rashid_net_has_his_architecture_and_his_update(digits_data):
