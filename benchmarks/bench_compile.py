@@ -246,6 +246,18 @@ def batched_epoch(model: nn.MLP, step, X: list[list[float]], T: list[list[float]
         p.data = v
 
 
+def layered_epoch(model: nn.MLP, step, X: list[list[float]], T: list[list[float]]) -> None:
+    import numpy as np
+
+    layered = step.layered(data=[*(f"x{i}" for i in range(64)), *(f"t{k}" for k in range(10))])
+    theta = np.array([p.data for p in model.parameters()])
+    rows = np.hstack([np.array(X), np.array(T)])
+    for start in range(0, len(X), BATCH):
+        theta = theta - BATCH_LR * layered(theta, rows[start : start + BATCH], reduction="sum").grad
+    for p, v in zip(model.parameters(), theta.tolist()):
+        p.data = v
+
+
 def digits_rows(limit: int | None) -> list[str]:
     X, T, X_test, test_labels = digits_data(limit)
     start = CLOCK()
@@ -267,7 +279,12 @@ def digits_rows(limit: int | None) -> list[str]:
     minibatch = {
         "eager": run(lambda model: eager_minibatch_epoch(model, X, T)),
         "batched (NumPy)": run(lambda model: batched_epoch(model, step, X, T)),
+        "layered (NumPy)": run(lambda model: layered_epoch(model, step, X, T)),
     }
+    eager_batch = [p.data for p in minibatch["eager"][2].parameters()]
+    for name in ("batched (NumPy)", "layered (NumPy)"):
+        got = [p.data for p in minibatch[name][2].parameters()]
+        assert max(abs(a - b) for a, b in zip(got, eager_batch)) < 1e-9, f"{name} must train as eager does"
     n_before = accuracy(make_digits_model(), X_test, test_labels)
     rows = [
         f"| digits, one epoch ({len(X)} training images, net 64-{HIDDEN}-10 sigmoid) | time | speed-up "
