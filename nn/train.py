@@ -369,7 +369,7 @@ class BatchedStep:
         for X, T in batches:
             loss = step(X, T)            # X: examples × inputs, T: examples × targets
 
-    Needs NumPy (``pip install gradstep[compile]``).
+    Needs NumPy (``pip install numpy``, or ``pip install ".[compile]"`` in a clone).
     """
 
     def __init__(
