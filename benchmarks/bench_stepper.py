@@ -74,13 +74,24 @@ _WALK = """async ([view, limit]) => {
     const stepper = window.gradstep.stepper;
     if (view) stepper.setView(view);
     const times = [];
+    let inViewCount = 0;
     for (let k = 0; k < Math.min(stepper.count, limit); k++) {
         const start = performance.now();
         stepper.go(k);
         await new Promise(resolve => requestAnimationFrame(() => setTimeout(resolve, 0)));
         times.push(performance.now() - start);
+        // not timed: are the active elements inside the graph area, with text at least 9 px tall?
+        const area = document.getElementById("graph").getBoundingClientRect();
+        const inView = stepper.active().every(element => {
+            const box = element.getBoundingClientRect();
+            const texts = /^(v|nb)\\d+$/.test(element.id) ? Array.from(element.querySelectorAll("text")) : [];
+            const inside = box.left >= area.left - 0.5 && box.right <= area.right + 0.5 &&
+                box.top >= area.top - 0.5 && box.bottom <= area.bottom + 0.5;
+            return inside && texts.every(t => t.getBoundingClientRect().height >= 9);
+        });
+        if (inView) inViewCount += 1;
     }
-    return times;
+    return [times, inViewCount];
 }"""
 
 
@@ -102,6 +113,7 @@ def main() -> int:
     cases = [moons_example(), batch_of_four()]
     results: dict[str, dict[str, list[float]]] = {name: {} for name, _ in cases}
     sizes: dict[str, int] = {}
+    in_view_counts: dict[str, tuple[int, int]] = {}
     with tempfile.TemporaryDirectory() as folder, sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
         for round_number in range(ROUNDS):
@@ -123,8 +135,9 @@ def main() -> int:
                     page.evaluate(_WALK, [None, 10**9])
                 )
                 if page.evaluate("!document.getElementById('view-scalar').disabled") and view != "scalar":
-                    walked = page.evaluate(_WALK, ["scalar", SCALAR_STEPS_TIMED])
-                    results[name].setdefault("step (scalar view)", []).extend(walked)
+                    times, in_view = page.evaluate(_WALK, ["scalar", SCALAR_STEPS_TIMED])
+                    results[name].setdefault("step (scalar view)", []).extend(times)
+                    in_view_counts[f"{name}, scalar view"] = (in_view, len(times))
                 page.close()
         browser.close()
 
@@ -148,6 +161,8 @@ def main() -> int:
             )
             if median >= STEP_TARGET_MS:
                 missed.append(f"{name}, {key}: median {median:.1f} ms (target < {STEP_TARGET_MS} ms)")
+    for key, (in_view, walked) in in_view_counts.items():
+        print(f"{key}: active elements in view with text >= 9 px at {in_view} of {walked} steps walked")
     for line in missed:
         print(f"MISSED: {line}")
     if not missed:
