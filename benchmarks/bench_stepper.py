@@ -131,9 +131,9 @@ def main() -> int:
                     check_page(page, built.html())
                     page.evaluate("window.gradstep.stepper.go(0)")
                 view = page.evaluate("window.gradstep.stepper.view")
-                results[name].setdefault(f"step ({view} view)", []).extend(
-                    page.evaluate(_WALK, [None, 10**9])
-                )
+                times, in_view = page.evaluate(_WALK, [None, 10**9])
+                results[name].setdefault(f"step ({view} view)", []).extend(times)
+                in_view_counts[f"{name}, {view} view"] = (in_view, len(times))
                 if page.evaluate("!document.getElementById('view-scalar').disabled") and view != "scalar":
                     times, in_view = page.evaluate(_WALK, ["scalar", SCALAR_STEPS_TIMED])
                     results[name].setdefault("step (scalar view)", []).extend(times)
