@@ -553,7 +553,7 @@ def test_on_a_terminal_single_keys_act_without_enter(terminal):
     term.type("\r", PROMPT)  # Enter: 2
     term.type("q")
     assert term.finish() == 0
-    assert headers(term.screen) == ["0/4", "1/4", "2/4", "1/4", "2/4", "1/4", "2/4"]
+    assert headers(term.screen) == ["0/6", "1/6", "2/6", "1/6", "2/6", "1/6", "2/6"]
     assert term.screen.endswith(PROMPT + "\n")  # the prompt line is ended
 
 
@@ -561,13 +561,14 @@ def test_on_a_terminal_the_last_step_pauses_and_you_can_step_back(terminal):
     term = terminal("x*2", "x=1")
     term.read_until(PROMPT)
     term.type("n", PROMPT)
+    term.type("n", PROMPT)  # forward x*2, the seed, then the two edges
     term.type("n", LAST_PROMPT)  # the last step: every grad, then a pause
     assert "done: every gradient is filled in" in term.screen and "df/dx = 2" in term.screen
     term.type("b", PROMPT)  # back from the end
     term.type("n", LAST_PROMPT)
     term.type("\r")  # Enter at the end quits
     assert term.finish() == 0
-    assert headers(term.screen) == ["0/2", "1/2", "2/2", "1/2", "2/2"]
+    assert headers(term.screen) == ["0/3", "1/3", "2/3", "3/3", "2/3", "3/3"]
 
 
 def test_on_a_terminal_ctrl_d_ends_cleanly_and_restores_the_terminal(terminal):
@@ -591,17 +592,17 @@ def test_on_a_terminal_ctrl_c_exits_130_and_restores_the_terminal(terminal):
 
 
 def test_from_a_pipe_keys_are_lines_and_the_last_step_pauses_too():
-    result = gradstep("step", "x*2", "x=1", keys="\n\nb\n\nq\n")
+    result = gradstep("step", "x*2", "x=1", keys="\n\n\nb\n\nq\n")
     assert result.returncode == 0, result.stderr
     assert "each key then Enter" in result.stdout
-    assert headers(result.stdout) == ["0/2", "1/2", "2/2", "1/2", "2/2"]
+    assert headers(result.stdout) == ["0/3", "1/3", "2/3", "3/3", "2/3", "3/3"]
     assert result.stdout.count(LAST_PROMPT) == 2 and result.stdout.count("done: every gradient") == 2
 
 
 def test_from_a_pipe_end_of_input_ends_the_prompt_line_and_exits_0():
     result = gradstep("step", "x*2", "x=1", keys="\n")
     assert result.returncode == 0, result.stderr
-    assert headers(result.stdout) == ["0/2", "1/2"]
+    assert headers(result.stdout) == ["0/3", "1/3"]
     assert result.stdout.endswith(PROMPT + "\n") and result.stderr == ""
 
 

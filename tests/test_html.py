@@ -483,6 +483,8 @@ def test_buttons_keys_deep_links_and_views(browser, tmp_path):
     )
     assert backward > 0
     page.click("#expand summary")
+    # the list is filled on the details element's toggle event, which fires asynchronously
+    page.wait_for_function("() => document.querySelectorAll('#substeps li').length > 1")
     items = page.locator("#substeps li")
     assert items.count() > 1
     first_scalar = page.evaluate("Number(document.getElementById('substeps').start)")
