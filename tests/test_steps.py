@@ -458,7 +458,7 @@ def test_default_is_a_fresh_pass_even_after_backward_and_accumulate_is_explicit(
     for node in topological_order(root):
         node.grad = 0.0
     root.backward()
-    assert same_floats([node.grad for node in topological_order(root)], fresh)
+    assert all_same_bits([node.grad for node in topological_order(root)], fresh)
 
 
 OPTIMIZERS = {
@@ -505,14 +505,14 @@ def test_update_steps_reproduce_optimizer_step_bit_for_bit(name, program):
         steps = list(training_step_steps(loss_of(leaves_b), optimizer_b))
         updates = [step for step in steps if isinstance(step, UpdateStep)]
         assert [u.update.parameter for u in updates] == leaves_b
-        assert same_floats([u.update.data_after for u in updates], [leaf.data for leaf in leaves_a])
-        assert same_floats([u.update.grad for u in updates], grads_a)
-        assert same_floats([leaf.data for leaf in leaves_b], [leaf.data for leaf in leaves_a])
-        assert same_floats([leaf.grad for leaf in leaves_b], grads_a)
+        assert all_same_bits([u.update.data_after for u in updates], [leaf.data for leaf in leaves_a])
+        assert all_same_bits([u.update.grad for u in updates], grads_a)
+        assert all_same_bits([leaf.data for leaf in leaves_b], [leaf.data for leaf in leaves_a])
+        assert all_same_bits([leaf.grad for leaf in leaves_b], grads_a)
         assert optimizer_b.state_dict() == optimizer_a.state_dict()
         after = steps[-1]
         assert isinstance(after, AfterStep) and after.loss_before == loss_a.data
-        assert same_floats([after.loss_after], [loss_of(leaves_a)().data])
+        assert all_same_bits([after.loss_after], [loss_of(leaves_a)().data])
         # The state the records show is the state the optimiser keeps.
         state = optimizer_b.state_dict()
         for position, step in enumerate(updates):
