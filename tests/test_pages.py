@@ -67,3 +67,81 @@ def test_page_saves_atomically(tmp_path):
 def test_page_refuses_bad_arguments(document, height, message):
     with pytest.raises(ValueError, match=re.escape(message)):
         Page(document, title="t", height=height)
+
+
+# ---------------------------------------------------------------------------------------------------
+# page.js in a real browser: the pan/zoom view shared by the stepper and the training viewer
+# ---------------------------------------------------------------------------------------------------
+
+_BIG_SVG = (
+    '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 6000 4000" width="6000pt" height="4000pt">'
+    '<g id="a"><rect x="20" y="20" width="80" height="30"/><text x="30" y="40" font-size="11">a</text></g>'
+    '<g id="b"><rect x="5800" y="3900" width="80" height="30"/>'
+    '<text x="5810" y="3920" font-size="11">b</text></g>'
+    '<g id="c"><rect x="5600" y="3800" width="80" height="30"/>'
+    '<text x="5610" y="3820" font-size="11">c</text></g>'
+    "</svg>"
+)
+_VIEW_SCRIPT = """
+window.view = gradstep.svgView(document.getElementById("box"), document.querySelector("#box svg"));
+"""
+
+
+def _view_page(browser, tmp_path):
+    document = build_page(
+        title="view",
+        body=f'<div id="box" style="width: 800px; height: 500px">{_BIG_SVG}</div>',
+        scripts=[_VIEW_SCRIPT],
+    )
+    path = Page(document, title="view").save(tmp_path / "view.html")
+    page = browser.new_page()
+    problems: list[str] = []
+    page.on("console", lambda message: problems.append(f"console {message.type}: {message.text}"))
+    page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
+    page.goto(path.as_uri())
+    return page, problems
+
+
+def _text_px(page, element_id: str) -> float:
+    return page.evaluate(f"document.querySelector('#{element_id} text').getBoundingClientRect().height")
+
+
+@pytest.mark.browser
+def test_svg_view_fits_shows_far_elements_legibly_zooms_and_pans(browser, tmp_path):
+    page, problems = _view_page(browser, tmp_path)
+    # Opens fitted: the whole 6000 x 4000 drawing in 800 x 500 px, so text is far too small to read.
+    assert page.evaluate("view.scale()") == pytest.approx(500 / 4000)
+    assert page.evaluate("view.visible(document.getElementById('a'))")
+    assert page.evaluate("view.visible(document.getElementById('b'))")
+    assert _text_px(page, "b") < 5
+    # show() zooms in to a legible scale and brings the element into view.
+    page.evaluate("view.show([document.getElementById('b')])")
+    assert page.evaluate("view.visible(document.getElementById('b'))")
+    assert _text_px(page, "b") >= 11
+    assert not page.evaluate("view.visible(document.getElementById('a'))")
+    # Two elements close together are both shown; far apart, the first one is centred.
+    page.evaluate("view.show([document.getElementById('c'), document.getElementById('b')])")
+    assert page.evaluate("view.visible(document.getElementById('b'))")
+    assert page.evaluate("view.visible(document.getElementById('c'))")
+    page.evaluate("view.show([document.getElementById('a'), document.getElementById('b')])")
+    assert page.evaluate("view.visible(document.getElementById('a'))")
+    assert _text_px(page, "a") >= 11
+    # Already in view and legible: show() does not move anything.
+    before = page.evaluate("document.querySelector('#box svg').getAttribute('viewBox')")
+    page.evaluate("view.show([document.getElementById('a')])")
+    assert page.evaluate("document.querySelector('#box svg').getAttribute('viewBox')") == before
+    # The wheel zooms around the pointer; dragging pans; fit() shows everything again.
+    scale = page.evaluate("view.scale()")
+    page.mouse.move(400, 250)
+    page.mouse.wheel(0, -300)
+    page.wait_for_function(f"view.scale() > {scale}")
+    x_before = page.evaluate("document.getElementById('a').getBoundingClientRect().left")
+    page.mouse.down()
+    page.mouse.move(500, 250, steps=4)
+    page.mouse.up()
+    x_after = page.evaluate("document.getElementById('a').getBoundingClientRect().left")
+    assert x_after - x_before == pytest.approx(100, abs=1)
+    page.evaluate("view.fit()")
+    assert page.evaluate("view.scale()") == pytest.approx(500 / 4000)
+    page.close()
+    assert problems == []
