@@ -13,13 +13,32 @@ The terminal stepper (`gradstep step`) and the browser stepper (`write_stepper_h
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
-from typing import Literal
+from dataclasses import dataclass, field
+from typing import Literal, Protocol, runtime_checkable
 
 from .engine import ATOM, OPS, UNARY, Value, edge_contribution, seed_backward, topological_order
 
-__all__ = ["ChainRuleStep", "chain_rule_steps", "describe_node", "grads_before", "node_names"]
+__all__ = [
+    "AfterStep",
+    "ChainRuleStep",
+    "ForwardStep",
+    "ParameterUpdate",
+    "Phase",
+    "StagedUpdate",
+    "StagesUpdates",
+    "TrainingStep",
+    "UpdateStep",
+    "chain_rule_steps",
+    "describe_node",
+    "forward_steps",
+    "grads_before",
+    "node_names",
+    "training_step_steps",
+]
+
+Phase = Literal["forward", "seed", "backward", "update", "after"]
 
 
 @dataclass(frozen=True)
@@ -65,6 +84,11 @@ class ChainRuleStep:
     def equation(self) -> str:
         """The step as one line of arithmetic: ``upstream × local = contribution``."""
         return f"{self.upstream_grad!r} × {self.local_grad!r} = {self.contribution!r}"
+
+    @property
+    def phase(self) -> Phase:
+        """``"seed"`` or ``"backward"``: where this step sits in a training step's timeline."""
+        return "seed" if self.kind == "seed" else "backward"
 
 
 def chain_rule_steps(root: Value, *, include_seed: bool = False) -> Iterator[ChainRuleStep]:
@@ -220,3 +244,304 @@ def _number_text(number: float | None) -> str:
     if float(number).is_integer() and abs(number) < 1e15:
         return str(int(number))
     return repr(float(number))
+
+
+# ---------------------------------------------------------------------------------------------------
+# A whole training step: forward, seed, backward, update, and the loss after it
+# ---------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ForwardStep:
+    """One step of the forward pass: an op computing one node's value from its operands.
+
+    Attributes:
+        index: 1, 2, 3, ... in topological order (leaves are given, not computed, so they get no step).
+        node, node_number: the node computed and its position in ``topological_order(root)``.
+        op: the op name (a key of `autograd.OPS`).
+        operands: the operands' values, in order (``node.children``' data).
+        value: the result, ``node.data``.
+    """
+
+    index: int
+    node: Value
+    node_number: int
+    op: str
+    operands: tuple[float, ...]
+    value: float
+
+    phase: Literal["forward"] = field(default="forward", init=False)
+
+    def equation(self, fmt: Callable[[float], str] = repr, max_terms: int = 4) -> str:
+        """``value = op(operands)`` with numbers, such as ``-3.0 * 2.0 = -6.0`` or
+        ``tanh(0.8814) = 0.7071``; n-ary ops show at most `max_terms` terms, then how many more."""
+        return forward_equation(self.node, fmt, max_terms)
+
+
+def forward_equation(node: Value, fmt: Callable[[float], str] = repr, max_terms: int = 4) -> str:
+    """The arithmetic that made `node`, written with its operands' numbers (see `ForwardStep`)."""
+    out = fmt(node.data)
+    children = node.children
+    if not children:
+        return f"{out} (given)"
+    spec = OPS.get(node.op)
+    symbol = spec.symbol if spec is not None else node.op
+    operands = [fmt(child.data) for child in children]
+    if node.op == "dot":
+        return f"{_dot_terms_text(node, fmt, max_terms)} = {out}"
+    if spec is not None and spec.arity is None:  # n-ary (sum): Σ(a, b, c, ...)
+        shown = operands[:max_terms]
+        more = len(operands) - len(shown)
+        tail = f", … {more} more" if more else ""
+        return f"{symbol}({', '.join(shown)}{tail}) = {out}"
+    if node.op == "neg":
+        return f"-({operands[0]}) = {out}"
+    if node.op == "pow":
+        return f"{operands[0]} ** {fmt(node.constant if node.constant is not None else math.nan)} = {out}"
+    if node.op == "rpow":
+        return f"{fmt(node.constant if node.constant is not None else math.nan)} ** {operands[0]} = {out}"
+    if len(children) == 2:
+        return f"{operands[0]} {symbol} {operands[1]} = {out}"
+    return f"{symbol}({', '.join(operands)}) = {out}"
+
+
+def _dot_terms_text(node: Value, fmt: Callable[[float], str], max_terms: int) -> str:
+    """``w0×x0 + w1×x1 + … + b`` for a `dot` node, from its children and local derivatives.
+
+    A dot of Value weights and Value inputs has children ``weights + inputs (+ bias)``, each weight's
+    local derivative being its input's value; any other dot has one term child × local per child.
+    """
+    children, locals_ = node.children, node.local_grads
+    count = len(children)
+    half = count // 2
+    terms: list[str] = []
+    paired = half > 0 and all(
+        locals_[k] == children[half + k].data and locals_[half + k] == children[k].data for k in range(half)
+    )
+    if paired and count in (2 * half, 2 * half + 1):
+        terms = [f"{fmt(children[k].data)}×{fmt(children[half + k].data)}" for k in range(half)]
+        if count == 2 * half + 1:
+            terms.append(fmt(children[-1].data))
+    else:
+        terms = [f"{fmt(child.data)}×{fmt(local)}" for child, local in zip(children, locals_)]
+    shown = terms[:max_terms]
+    more = len(terms) - len(shown)
+    return " + ".join(shown) + (f" + … {more} more" if more else "")
+
+
+def forward_steps(root: Value) -> Iterator[ForwardStep]:
+    """The forward pass that made `root`, one `ForwardStep` per computed node, in topological order.
+
+    gradstep computes values as the graph is built, so this replays nothing: each step reports the
+    node's op, its operands' values and its own `data`, in the order a forward pass computes them.
+    """
+    if not isinstance(root, Value):
+        raise TypeError(f"forward_steps: expected a Value, got {type(root).__name__} {root!r}")
+    index = 0
+    for number, node in enumerate(topological_order(root)):
+        if node.children:
+            index += 1
+            operands = tuple(child.data for child in node.children)
+            yield ForwardStep(index, node, number, node.op, operands, node.data)
+
+
+@dataclass(frozen=True)
+class ParameterUpdate:
+    """What an optimiser does to one parameter in one step, as the optimiser itself computed it.
+
+    Attributes:
+        parameter: the Value updated.
+        data_before, grad, data_after: the parameter before the step, its grad, and its new value.
+        quantities: the named numbers of the update in the order they are computed, each as
+            ``(name, rule, value)``, such as ``("velocity", "momentum·velocity + g", 0.12)`` for SGD with
+            momentum or m, v, m̂, v̂ for Adam (state before the step is listed first).
+        rule: the update in symbols, such as ``p − lr·g``.
+    """
+
+    parameter: Value
+    data_before: float
+    grad: float
+    data_after: float
+    quantities: tuple[tuple[str, str, float], ...]
+    rule: str
+
+
+@dataclass(frozen=True, eq=False)
+class StagedUpdate:
+    """One optimiser step computed but not yet applied: every parameter's `ParameterUpdate`.
+
+    `apply()` makes exactly these changes (parameter values and the optimiser's state) and counts the
+    step; an optimiser's ``step()`` is ``staged_step().apply()``, so what a stepper shows is what a
+    step does. Applying twice, or after the optimiser has moved on, raises RuntimeError.
+    """
+
+    optimizer: str
+    lr: float
+    updates: tuple[ParameterUpdate, ...]
+    _apply: Callable[[], None] = field(repr=False)
+
+    def apply(self) -> None:
+        """Make the staged changes (all of them, at once)."""
+        self._apply()
+
+
+@runtime_checkable
+class StagesUpdates(Protocol):
+    """An optimiser that can compute its next step without applying it (``nn.SGD``, ``nn.Adam``)."""
+
+    def staged_step(self) -> StagedUpdate:
+        """The next step's per-parameter arithmetic; nothing changes until ``apply()``."""
+        ...
+
+    def zero_grad(self) -> None:
+        """Set every parameter's grad to 0."""
+        ...
+
+
+@dataclass(frozen=True)
+class UpdateStep:
+    """One step of the update phase: the optimiser's arithmetic for one parameter.
+
+    Attributes:
+        index: 1, 2, 3, ... in the optimiser's parameter order.
+        node_number: the parameter's position in ``topological_order(root)``, or -1 if the loss does
+            not use it (its grad is 0; the optimiser may still move it, e.g. with momentum).
+        update: the `ParameterUpdate` the optimiser staged.
+        optimizer, lr: the optimiser's class name and the learning rate of this step.
+    """
+
+    index: int
+    node_number: int
+    update: ParameterUpdate
+    optimizer: str
+    lr: float
+
+    phase: Literal["update"] = field(default="update", init=False)
+
+
+@dataclass(frozen=True)
+class AfterStep:
+    """The end of the timeline: the loss computed again with the updated parameters.
+
+    Attributes:
+        loss_before, loss_after: the loss's value before and after the update.
+        root: the new loss Value (a new graph, built by calling the loss function again).
+    """
+
+    loss_before: float
+    loss_after: float
+    root: Value
+
+    phase: Literal["after"] = field(default="after", init=False)
+    index: int = field(default=0, init=False)
+
+
+TrainingStep = ForwardStep | ChainRuleStep | UpdateStep | AfterStep
+
+
+def training_step_steps(
+    loss: Value | Callable[[], Value],
+    optimizer: StagesUpdates | None = None,
+    *,
+    accumulate: bool = False,
+    include_forward: bool = True,
+    commit: bool = True,
+) -> Iterator[TrainingStep]:
+    """One whole training step, one small step at a time: forward, seed, backward, update, after.
+
+    Yields, in order:
+
+    * forward: a `ForwardStep` per computed node, in topological order (with ``include_forward``);
+    * seed: the `ChainRuleStep` setting d loss / d loss = 1;
+    * backward: a `ChainRuleStep` per edge, exactly as `chain_rule_steps`;
+    * update (with an optimiser): an `UpdateStep` per parameter with the optimiser's own arithmetic
+      and state (``optimizer.staged_step()``, the code its ``step()`` runs);
+    * after (with an optimiser): an `AfterStep` with the loss computed again after the update.
+
+    Every record has a ``phase``: ``"forward"``, ``"seed"``, ``"backward"``, ``"update"``, ``"after"``.
+
+    Args:
+        loss: the loss Value, or a function that builds it (``lambda: loss_of(model, x, y)``). With an
+            optimiser it must be a function: it is called again after the update for the new loss.
+        optimizer: anything with ``staged_step()`` (`StagesUpdates`), such as ``nn.SGD`` or ``nn.Adam``.
+        accumulate: False (the default) zeroes every leaf's grad first (and the optimiser's
+            ``zero_grad()``), so the backward pass is a fresh one and ends exactly where
+            ``zero_grad(); loss.backward()`` ends, whatever grads the graph held. True keeps the leaves' grads and adds to them, as a second ``backward()`` would.
+        include_forward: False leaves the forward steps out.
+        commit: True (the default) applies the update, so the parameters and the optimiser's state
+            end as after ``optimizer.step()``. False shows the update but leaves the parameters and the
+            optimiser as they were (the new loss is computed with the new values, then they are put back).
+
+    A loss function is called once right away (to build the graph); then, like `chain_rule_steps`,
+    the grads change as you step, and the update is applied (with ``commit``) once the last update
+    step has been taken. Stopping early leaves a half-finished pass and no update.
+    """
+    caller = "training_step_steps"
+    if optimizer is not None and not isinstance(optimizer, StagesUpdates):
+        raise TypeError(
+            f"{caller}: optimizer must have staged_step() (nn.SGD, nn.Adam, ...), "
+            f"got {type(optimizer).__name__}"
+        )
+    if isinstance(loss, Value):
+        if optimizer is not None:
+            raise TypeError(
+                f"{caller}: with an optimizer, pass the loss as a function that builds it (such as "
+                "lambda: loss_of(model, x, y)), so it can be computed again after the update; got a Value"
+            )
+        loss_fn = None
+        root = loss
+    elif callable(loss):
+        loss_fn = loss
+        root = _call_loss(loss_fn, caller)
+    else:
+        raise TypeError(
+            f"{caller}: loss must be a Value or a function returning one, got {type(loss).__name__}"
+        )
+    return _training_step_steps(root, loss_fn, optimizer, accumulate, include_forward, commit)
+
+
+def _call_loss(loss_fn: Callable[[], Value], caller: str) -> Value:
+    result = loss_fn()
+    if not isinstance(result, Value):
+        raise TypeError(f"{caller}: the loss function must return a Value, got {type(result).__name__}")
+    return result
+
+
+def _training_step_steps(
+    root: Value,
+    loss_fn: Callable[[], Value] | None,
+    optimizer: StagesUpdates | None,
+    accumulate: bool,
+    include_forward: bool,
+    commit: bool,
+) -> Iterator[TrainingStep]:
+    if include_forward:
+        yield from forward_steps(root)
+    order = topological_order(root)
+    if not accumulate:
+        if optimizer is not None:
+            optimizer.zero_grad()  # also parameters this loss does not use, as a training loop would
+        for node in order:
+            if not node.children:
+                node.grad = 0.0
+    yield from chain_rule_steps(root, include_seed=True)
+    if optimizer is None or loss_fn is None:
+        return
+    staged = optimizer.staged_step()
+    number_of = {node: number for number, node in enumerate(order)}
+    for index, update in enumerate(staged.updates, start=1):
+        number = number_of.get(update.parameter, -1)
+        yield UpdateStep(index, number, update, staged.optimizer, staged.lr)
+    if commit:
+        staged.apply()
+        new_root = _call_loss(loss_fn, "training_step_steps")
+    else:
+        saved = [(update.parameter, update.parameter.data) for update in staged.updates]
+        try:
+            for update in staged.updates:
+                update.parameter.data = update.data_after
+            new_root = _call_loss(loss_fn, "training_step_steps")
+        finally:
+            for parameter, data in saved:
+                parameter.data = data
+    yield AfterStep(root.data, new_root.data, new_root)

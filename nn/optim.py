@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any, ClassVar
 
 from autograd import Value
+from autograd.steps import ParameterUpdate, StagedUpdate
 
 from ._checks import describe, is_finite_real, is_sequence
 from .module import Module
@@ -253,14 +254,26 @@ class Optimizer:
         If a new value, or a buffer the optimiser keeps (momentum, moments), would not be finite, a
         `FloatingPointError` names the parameter and nothing changes.
         """
-        new_data = self._new_data(self.current_lr)
-        for parameter, value in zip(self.params, new_data):
-            if not math.isfinite(value):
+        self.staged_step().apply()
+
+    def staged_step(self) -> StagedUpdate:
+        """The next step computed but not applied: each parameter's arithmetic and state, as an
+        `autograd.steps.StagedUpdate` whose ``apply()`` makes exactly those changes.
+
+        `step()` is ``staged_step().apply()``, so the stepper (`autograd.steps.training_step_steps`)
+        shows the very numbers a step writes. Raises FloatingPointError (and stages nothing) if any
+        new value or buffer would not be finite.
+        """
+        lr = self.current_lr
+        updates, staged_buffers = self._stage(lr)
+        for update in updates:
+            if not math.isfinite(update.data_after):
                 raise FloatingPointError(
-                    f"{type(self).__name__}: step {self.steps} would make {parameter.label or 'a parameter'} "
-                    f"{value!r} (grad {parameter.grad!r}); no parameter was changed. Lower the learning rate?"
+                    f"{type(self).__name__}: step {self.steps} would make "
+                    f"{update.parameter.label or 'a parameter'} {update.data_after!r} "
+                    f"(grad {update.grad!r}); no parameter was changed. Lower the learning rate?"
                 )
-        for name, buffer in self._staged_buffers().items():
+        for name, buffer in staged_buffers.items():
             for index, value in enumerate(buffer):
                 if not math.isfinite(value):
                     raise FloatingPointError(
@@ -268,21 +281,29 @@ class Optimizer:
                         f"({self._parameter_name(index)}) {value!r} (grad {self.params[index].grad!r}); "
                         "no parameter was changed. Is the gradient exploding?"
                     )
-        self._commit()
-        for parameter, value in zip(self.params, new_data):
-            parameter.data = value
-        self.steps += 1
+        steps_when_staged = self.steps
+        applied = False
 
-    def _staged_buffers(self) -> dict[str, list[float]]:
-        """The buffers `_new_data` staged, by name; `step` checks them before `_commit`."""
-        return {}
+        def apply() -> None:
+            nonlocal applied
+            if applied or self.steps != steps_when_staged:
+                raise RuntimeError(
+                    f"{type(self).__name__}: this staged step (step {steps_when_staged}) was already "
+                    "applied or the optimizer has moved on; call staged_step() again"
+                )
+            applied = True
+            for name, buffer in staged_buffers.items():
+                setattr(self, name, buffer)
+            for update in updates:
+                update.parameter.data = update.data_after
+            self.steps += 1
 
-    def _new_data(self, lr: float) -> list[float]:
-        """Every parameter's new value; stage any state change for `_commit`, but do not apply it."""
+        return StagedUpdate(type(self).__name__, lr, tuple(updates), apply)
+
+    def _stage(self, lr: float) -> tuple[list[ParameterUpdate], dict[str, list[float]]]:
+        """Every parameter's update at learning rate `lr`, and the optimiser's new buffers by
+        attribute name; neither changes anything until the step is applied."""
         raise NotImplementedError
-
-    def _commit(self) -> None:
-        """Apply the state staged by `_new_data` (called only when the step goes ahead)."""
 
 
 class SGD(Optimizer):
@@ -316,33 +337,41 @@ class SGD(Optimizer):
             raise ValueError("SGD: nesterov needs momentum > 0 and dampening = 0")
         self.nesterov = bool(nesterov)
         self.momentum_buffers: list[float] | None = None  # created on the first step, as in PyTorch
-        self._staged_momentum: list[float] | None = None
 
-    def _new_data(self, lr: float) -> list[float]:
+    def _stage(self, lr: float) -> tuple[list[ParameterUpdate], dict[str, list[float]]]:
         momentum, dampening, weight_decay = self.momentum, self.dampening, self.weight_decay
-        new_data = []
+        updates = []
         buffers = []
         for index, parameter in enumerate(self.params):
+            quantities: list[tuple[str, str, float]] = [("lr", "learning rate", lr)]
             g = parameter.grad
             if weight_decay != 0.0:
                 g = g + weight_decay * parameter.data
+                quantities.append(("g", "grad + weight_decay·p", g))
+            rule = "p − lr·g" if weight_decay != 0.0 else "p − lr·grad"
             if momentum != 0.0:
                 if self.momentum_buffers is None:
                     buffer = g
+                    quantities.append(("velocity", "g (the first step starts the velocity)", buffer))
                 else:
-                    buffer = self.momentum_buffers[index] * momentum + (1.0 - dampening) * g
+                    previous = self.momentum_buffers[index]
+                    buffer = previous * momentum + (1.0 - dampening) * g
+                    quantities.append(("velocity before", "from the last step", previous))
+                    damped = "g" if dampening == 0.0 else "(1 − dampening)·g"
+                    quantities.append(("velocity", f"momentum·velocity + {damped}", buffer))
                 buffers.append(buffer)
-                g = g + momentum * buffer if self.nesterov else buffer
-            new_data.append(parameter.data - lr * g)
-        self._staged_momentum = buffers if momentum != 0.0 else None
-        return new_data
-
-    def _staged_buffers(self) -> dict[str, list[float]]:
-        return {} if self._staged_momentum is None else {"momentum_buffers": self._staged_momentum}
-
-    def _commit(self) -> None:
-        if self._staged_momentum is not None:
-            self.momentum_buffers = self._staged_momentum
+                if self.nesterov:
+                    g = g + momentum * buffer
+                    quantities.append(("g", "g + momentum·velocity (Nesterov)", g))
+                    rule = "p − lr·g"
+                else:
+                    g = buffer
+                    rule = "p − lr·velocity"
+            new = parameter.data - lr * g
+            updates.append(
+                ParameterUpdate(parameter, parameter.data, parameter.grad, new, tuple(quantities), rule)
+            )
+        return updates, ({"momentum_buffers": buffers} if momentum != 0.0 else {})
 
 
 class Adam(Optimizer):
@@ -382,44 +411,57 @@ class Adam(Optimizer):
         self.weight_decay = _check_number(weight_decay, "weight_decay", name, 0.0)
         self.first_moments = [0.0] * len(self.params)
         self.second_moments = [0.0] * len(self.params)
-        self._staged: tuple[list[float], list[float]] | None = None
 
-    def _new_data(self, lr: float) -> list[float]:
+    def _stage(self, lr: float) -> tuple[list[ParameterUpdate], dict[str, list[float]]]:
         beta1, beta2 = self.betas
         t = self.steps + 1
         # The same scalar work as PyTorch's single-tensor Adam, in the same order.
-        step_size = lr / (1.0 - beta1**t)
-        bias_correction2_sqrt = (1.0 - beta2**t) ** 0.5
+        bias_correction1 = 1.0 - beta1**t
+        step_size = lr / bias_correction1
+        bias_correction2 = 1.0 - beta2**t
+        bias_correction2_sqrt = bias_correction2**0.5
         weight = 1.0 - beta1
-        new_data, first, second = [], [], []
+        updates, first, second = [], [], []
         for parameter, m, v in zip(self.params, self.first_moments, self.second_moments):
+            quantities: list[tuple[str, str, float]] = [
+                ("lr", "learning rate", lr),
+                ("m before", "from the last step", m),
+                ("v before", "from the last step", v),
+            ]
             p = parameter.data
             if self.weight_decay != 0.0:
                 if self.decoupled_weight_decay:
                     p = p * (1.0 - lr * self.weight_decay)
+                    quantities.append(("p decayed", "p·(1 − lr·weight_decay)", p))
                     g = parameter.grad
                 else:
                     g = parameter.grad + self.weight_decay * p
+                    quantities.append(("g", "grad + weight_decay·p", g))
             else:
                 g = parameter.grad
             # torch.lerp(m, g, weight), which picks the better-conditioned form by the weight.
             m = m + weight * (g - m) if weight < 0.5 else g - (g - m) * (1.0 - weight)
             v = v * beta2 + (1.0 - beta2) * g * g
             denominator = math.sqrt(v) / bias_correction2_sqrt + self.eps
-            new_data.append(p + -step_size * m / denominator)
+            new = p + -step_size * m / denominator
+            # m̂ and v̂ are the bias-corrected moments of the textbook rule p − lr·m̂/(√v̂ + ε); PyTorch's
+            # order of operations (used for `new`) folds the corrections into step_size and the
+            # denominator, so they are shown for reading and are not used to compute the update.
+            g_name = "g" if self.weight_decay != 0.0 and not self.decoupled_weight_decay else "grad"
+            quantities += [
+                ("m", f"β1·m + (1 − β1)·{g_name}", m),
+                ("v", f"β2·v + (1 − β2)·{g_name}²", v),
+                ("m̂", f"m / (1 − β1^{t})", m / bias_correction1),
+                ("v̂", f"v / (1 − β2^{t})", v / bias_correction2),
+            ]
+            rule = "p − lr·m̂ / (√v̂ + ε)   [computed as p − (lr/(1 − β1ᵗ))·m / (√v/√(1 − β2ᵗ) + ε)]"
+            updates.append(
+                ParameterUpdate(parameter, parameter.data, parameter.grad, new, tuple(quantities), rule)
+            )
             first.append(m)
             second.append(v)
-        self._staged = (first, second)
-        return new_data
 
-    def _staged_buffers(self) -> dict[str, list[float]]:
-        if self._staged is None:
-            return {}
-        return {"first_moments": self._staged[0], "second_moments": self._staged[1]}
-
-    def _commit(self) -> None:
-        if self._staged is not None:
-            self.first_moments, self.second_moments = self._staged
+        return updates, {"first_moments": first, "second_moments": second}
 
 
 class AdamW(Adam):

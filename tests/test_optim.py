@@ -470,3 +470,45 @@ def test_a_step_whose_moments_would_overflow_is_refused_and_changes_nothing():
         "second_moments": [0.0],
     }
     assert params[0].data == 1.0
+
+
+# ---------------------------------------------------------------------------------------------------
+# staged_step: the arithmetic of a step, computed before it is applied (what the stepper shows)
+# ---------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda ps: nn.SGD(ps, lr=0.1),
+        lambda ps: nn.SGD(ps, lr=0.1, momentum=0.9),
+        lambda ps: nn.Adam(ps, lr=0.1),
+    ],
+)
+def test_staged_step_changes_nothing_until_applied_and_applies_once(make):
+    w, b = Value(0.5, "w"), Value(-0.25, "b")
+    w.grad, b.grad = 0.3, -0.7
+    optimizer = make([w, b])
+    state = optimizer.state_dict()
+    staged = optimizer.staged_step()
+    assert (w.data, b.data) == (0.5, -0.25) and optimizer.state_dict() == state
+    assert [u.parameter for u in staged.updates] == [w, b] and staged.lr == 0.1
+    assert [u.data_before for u in staged.updates] == [0.5, -0.25]
+    assert [u.grad for u in staged.updates] == [0.3, -0.7]
+    staged.apply()
+    assert [w.data, b.data] == [u.data_after for u in staged.updates] and optimizer.steps == 1
+    with pytest.raises(RuntimeError, match="already applied or the optimizer has moved on"):
+        staged.apply()
+    stale = optimizer.staged_step()
+    optimizer.step()
+    with pytest.raises(RuntimeError, match="already applied"):
+        stale.apply()
+
+
+def test_a_staged_step_that_would_overflow_stages_nothing():
+    w = Value(1e308, "w")
+    w.grad = -1e308
+    optimizer = nn.SGD([w], lr=10.0)
+    with pytest.raises(FloatingPointError, match="would make w inf"):
+        optimizer.staged_step()
+    assert w.data == 1e308 and optimizer.steps == 0

@@ -3,15 +3,28 @@
 from __future__ import annotations
 
 import math
+import re
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import nn
 from autograd import OPS, ChainRuleStep, Value, chain_rule_steps, dot, topological_order, vsum
 from autograd.engine import edge_contribution
-from autograd.steps import describe_node, grads_before, node_names
+from autograd.steps import (
+    AfterStep,
+    ForwardStep,
+    UpdateStep,
+    describe_node,
+    forward_equation,
+    forward_steps,
+    grads_before,
+    node_names,
+    training_step_steps,
+)
 from tests import strategies
+from tests.strategies import Backend, build_checked, programs, run_program
 
 # ---------------------------------------------------------------------------------------------------
 # Random straight-line programs with reuse: a recipe is replayed to build identical fresh graphs.
@@ -325,3 +338,260 @@ def test_grads_before_recovers_the_state_before_the_pass():
     for step in steps:
         before[step.child_number] = step.child_grad_after
     assert before == [node.grad for node in order]
+
+
+# ---------------------------------------------------------------------------------------------------
+# A whole training step: forward, seed, backward, update, after
+# ---------------------------------------------------------------------------------------------------
+
+
+def lecture_neuron_parts() -> tuple[Value, dict[str, Value]]:
+    leaves = {
+        "x1": Value(2.0, "x1"),
+        "x2": Value(0.0, "x2"),
+        "w1": Value(-3.0, "w1"),
+        "w2": Value(1.0, "w2"),
+        "b": Value(6.8813735870195432, "b"),
+    }
+    x1, x2, w1, w2, b = leaves.values()
+    return (x1 * w1 + x2 * w2 + b).tanh(), leaves
+
+
+@given(programs(max_ops=12))
+def test_forward_steps_report_every_computed_node_with_its_data_in_topological_order(program):
+    _, root = build_checked(program)
+    order = topological_order(root)
+    steps = list(forward_steps(root))
+    computed = [number for number, node in enumerate(order) if node.children]
+    assert [step.node_number for step in steps] == computed
+    assert [step.index for step in steps] == list(range(1, len(computed) + 1))
+    for step in steps:
+        assert step.node is order[step.node_number] and step.phase == "forward"
+        assert step.value == step.node.data
+        assert step.operands == tuple(child.data for child in step.node.children)
+        assert step.equation().endswith(f"= {step.node.data!r}")
+
+
+def _one_node_per_op() -> dict[str, Value]:
+    a, b, c = Value(1.5, "a"), Value(0.5, "b"), Value(2.0, "c")
+    return {
+        "add": a + b,
+        "sub": a - b,
+        "mul": a * b,
+        "div": a / b,
+        "neg": -a,
+        "pow": a**3,
+        "rpow": 2.0**a,
+        "vpow": a**b,
+        "exp": a.exp(),
+        "log": a.log(),
+        "sqrt": a.sqrt(),
+        "tanh": a.tanh(),
+        "sigmoid": a.sigmoid(),
+        "relu": a.relu(),
+        "abs": abs(a),
+        "sin": a.sin(),
+        "cos": a.cos(),
+        "sum": vsum([a, b, c]),
+        "dot": dot([a, b], [c, Value(3.0, "d")], bias=Value(0.25, "e")),
+    }
+
+
+EXPECTED_EQUATIONS = {
+    "add": "1.5 + 0.5 = 2.0",
+    "sub": "1.5 - 0.5 = 1.0",
+    "mul": "1.5 * 0.5 = 0.75",
+    "div": "1.5 / 0.5 = 3.0",
+    "neg": "-(1.5) = -1.5",
+    "pow": "1.5 ** 3.0 = 3.375",
+    "rpow": "2.0 ** 1.5 = 2.8284271247461903",
+    "vpow": "1.5 ** 0.5 = 1.224744871391589",
+    "sum": "Σ(1.5, 0.5, 2.0) = 4.0",
+    "dot": "1.5×2.0 + 0.5×3.0 + 0.25 = 4.75",
+}
+
+
+def test_every_registered_op_has_a_forward_equation_with_its_numbers():
+    nodes = _one_node_per_op()
+    assert set(nodes) == set(OPS), "a new op needs a forward equation test"
+    for name, node in nodes.items():
+        assert node.op == name
+        text = forward_equation(node)
+        assert text.endswith(f"= {node.data!r}"), name
+        for child in node.children:
+            assert repr(child.data) in text, (name, text)
+        if name in EXPECTED_EQUATIONS:
+            assert text == EXPECTED_EQUATIONS[name]
+        else:  # functions: symbol(operand)
+            assert text == f"{OPS[name].symbol}({node.children[0].data!r}) = {node.data!r}"
+
+
+def test_long_sums_and_dots_are_shortened_with_a_count():
+    xs = [Value(float(i), f"x{i}") for i in range(10)]
+    assert forward_equation(vsum(xs)) == "Σ(0.0, 1.0, 2.0, 3.0, … 6 more) = 45.0"
+    assert forward_equation(dot(xs[:5], [1.0] * 5), max_terms=2) == "0.0×1.0 + 1.0×1.0 + … 3 more = 10.0"
+
+
+def test_a_training_step_without_optimizer_is_forward_seed_backward():
+    root, _ = lecture_neuron_parts()
+    steps = list(training_step_steps(root))
+    phases = [step.phase for step in steps]
+    forward = len([n for n in topological_order(root) if n.children])
+    edges = sum(len(n.children) for n in topological_order(root))
+    assert phases == ["forward"] * forward + ["seed"] + ["backward"] * edges
+    assert isinstance(steps[0], ForwardStep)
+
+
+def test_default_is_a_fresh_pass_even_after_backward_and_accumulate_is_explicit():
+    root, leaves = lecture_neuron_parts()
+    root.backward()
+    root.backward()  # leaves now hold twice the gradient
+    list(training_step_steps(root))
+    assert leaves["x1"].grad == pytest.approx(-1.5) and leaves["w1"].grad == pytest.approx(1.0)
+    fresh = [node.grad for node in topological_order(root)]
+    list(training_step_steps(root, accumulate=True))
+    assert leaves["x1"].grad == 2 * fresh[[*topological_order(root)].index(leaves["x1"])]
+    assert leaves["w1"].grad == pytest.approx(2.0)
+    # a fresh pass equals zero_grad + backward, to the bit
+    for node in topological_order(root):
+        node.grad = 0.0
+    root.backward()
+    assert same_floats([node.grad for node in topological_order(root)], fresh)
+
+
+OPTIMIZERS = {
+    "SGD": lambda params: nn.SGD(params, lr=0.1),
+    "SGD momentum": lambda params: nn.SGD(params, lr=0.1, momentum=0.9),
+    "SGD Nesterov, dampening-free, weight decay": lambda params: nn.SGD(
+        params, lr=0.05, momentum=0.8, nesterov=True, weight_decay=0.01
+    ),
+    "SGD dampening": lambda params: nn.SGD(params, lr=0.05, momentum=0.5, dampening=0.3),
+    "Adam": lambda params: nn.Adam(params, lr=0.01),
+    "Adam L2": lambda params: nn.Adam(params, lr=0.01, weight_decay=0.1),
+    "AdamW": lambda params: nn.AdamW(params, lr=0.01),
+}
+
+
+def _bits(values) -> list[float]:
+    return [float(v) for v in values]
+
+
+@pytest.mark.parametrize("name", list(OPTIMIZERS))
+@settings(max_examples=40)
+@given(program=programs(max_ops=10))
+def test_update_steps_reproduce_optimizer_step_bit_for_bit(name, program):
+    leaves_a, _ = build_checked(program)
+    leaves_b, _ = build_checked(program)
+
+    def loss_of(leaves):
+        return lambda: run_program(program, leaves, Backend())
+
+    optimizer_a = OPTIMIZERS[name](leaves_a)
+    optimizer_b = OPTIMIZERS[name](leaves_b)
+    for leaf in leaves_b:
+        leaf.grad = 7.0  # stale grads: the stepper starts fresh anyway
+    for _ in range(3):  # several steps, so momentum and Adam's moments carry state
+        optimizer_a.zero_grad()
+        try:  # a step may leave the program's domain (log of a negative number, ...): stop there
+            loss_a = loss_of(leaves_a)()
+            loss_a.backward()
+            grads_a = [leaf.grad for leaf in leaves_a]
+            optimizer_a.step()
+            loss_of(leaves_a)()
+        except (ArithmeticError, ValueError):
+            return
+        steps = list(training_step_steps(loss_of(leaves_b), optimizer_b))
+        updates = [step for step in steps if isinstance(step, UpdateStep)]
+        assert [u.update.parameter for u in updates] == leaves_b
+        assert same_floats([u.update.data_after for u in updates], [leaf.data for leaf in leaves_a])
+        assert same_floats([u.update.grad for u in updates], grads_a)
+        assert same_floats([leaf.data for leaf in leaves_b], [leaf.data for leaf in leaves_a])
+        assert same_floats([leaf.grad for leaf in leaves_b], grads_a)
+        assert optimizer_b.state_dict() == optimizer_a.state_dict()
+        after = steps[-1]
+        assert isinstance(after, AfterStep) and after.loss_before == loss_a.data
+        assert same_floats([after.loss_after], [loss_of(leaves_a)().data])
+        # The state the records show is the state the optimiser keeps.
+        state = optimizer_b.state_dict()
+        for position, step in enumerate(updates):
+            shown = {quantity[0]: quantity[2] for quantity in step.update.quantities}
+            if "velocity" in shown:
+                assert shown["velocity"] == state["momentum_buffers"][position]
+            if "m" in shown:
+                assert shown["m"] == state["first_moments"][position]
+                assert shown["v"] == state["second_moments"][position]
+
+
+def _adam_by_the_textbook(p, grad, m, v, t, lr, betas=(0.9, 0.999), eps=1e-8):
+    """Kingma & Ba's Algorithm 1, written independently of nn.optim (a second implementation)."""
+    m = betas[0] * m + (1 - betas[0]) * grad
+    v = betas[1] * v + (1 - betas[1]) * grad * grad
+    m_hat = m / (1 - betas[0] ** t)
+    v_hat = v / (1 - betas[1] ** t)
+    return p - lr * m_hat / (math.sqrt(v_hat) + eps), m, v, m_hat, v_hat
+
+
+def test_adam_records_agree_with_an_independent_textbook_adam():
+    w = Value(0.7, "w")
+    x = Value(-1.3, "x")
+    optimizer = nn.Adam([w], lr=0.05)
+    m = v = 0.0
+    p = w.data
+    for t in (1, 2, 3):
+        steps = list(training_step_steps(lambda: (w * x - 0.4) ** 2, optimizer))
+        update = next(step for step in steps if isinstance(step, UpdateStep)).update
+        shown = {q[0]: q[2] for q in update.quantities}
+        p, m, v, m_hat, v_hat = _adam_by_the_textbook(p, update.grad, m, v, t, 0.05)
+        assert shown["m"] == pytest.approx(m, rel=1e-15) and shown["v"] == pytest.approx(v, rel=1e-15)
+        assert shown["m̂"] == pytest.approx(m_hat, rel=1e-14) and shown["v̂"] == pytest.approx(v_hat, rel=1e-14)
+        assert update.data_after == pytest.approx(p, rel=1e-14)
+        assert w.data == update.data_after
+
+
+def test_momentum_records_agree_with_an_independent_heavy_ball():
+    w = Value(2.0, "w")
+    optimizer = nn.SGD([w], lr=0.1, momentum=0.9)
+    velocity, p = 0.0, 2.0
+    for t in range(3):
+        steps = list(training_step_steps(lambda: w * w, optimizer))
+        update = next(step for step in steps if isinstance(step, UpdateStep)).update
+        grad = 2 * p
+        velocity = grad if t == 0 else 0.9 * velocity + grad
+        p = p - 0.1 * velocity
+        assert dict((q[0], q[2]) for q in update.quantities)["velocity"] == pytest.approx(velocity)
+        assert w.data == pytest.approx(p) and update.rule == "p − lr·velocity"
+
+
+def test_commit_false_shows_the_update_but_leaves_parameters_and_optimizer_alone():
+    model = nn.MLP(2, [3, 1], rng=1)
+    optimizer = nn.Adam(model.parameters(), lr=0.1)
+    before = [p.data for p in model.parameters()]
+    state = optimizer.state_dict()
+    steps = list(
+        training_step_steps(lambda: nn.squared_error([model([0.5, -1.0])], [1.0]), optimizer, commit=False)
+    )
+    assert [p.data for p in model.parameters()] == before and optimizer.state_dict() == state
+    after = steps[-1]
+    assert isinstance(after, AfterStep)
+    optimizer.zero_grad()
+    loss = nn.squared_error([model([0.5, -1.0])], [1.0])
+    loss.backward()
+    optimizer.step()
+    assert after.loss_after == nn.squared_error([model([0.5, -1.0])], [1.0]).data
+
+
+@pytest.mark.parametrize(
+    ("loss", "optimizer", "error", "message"),
+    [
+        ("value", "sgd", TypeError, "pass the loss as a function that builds it"),
+        ("value", "list", TypeError, "optimizer must have staged_step() (nn.SGD, nn.Adam, ...), got list"),
+        (3.0, None, TypeError, "loss must be a Value or a function returning one, got float"),
+        ("returns float", None, TypeError, "the loss function must return a Value, got float"),
+    ],
+)
+def test_training_step_steps_refuses_bad_arguments(loss, optimizer, error, message):
+    w = Value(1.0, "w")
+    loss = {"value": w * 2.0, "returns float": lambda: 1.0}.get(loss, loss)
+    optimizer = {"sgd": nn.SGD([w], lr=0.1), "list": [w]}.get(optimizer, optimizer)
+    with pytest.raises(error, match=re.escape(message)):
+        list(training_step_steps(loss, optimizer))
