@@ -466,7 +466,8 @@ def training_step_steps(
         optimizer: anything with ``staged_step()`` (`StagesUpdates`), such as ``nn.SGD`` or ``nn.Adam``.
         accumulate: False (the default) zeroes every leaf's grad first (and the optimiser's
             ``zero_grad()``), so the backward pass is a fresh one and ends exactly where
-            ``zero_grad(); loss.backward()`` ends, whatever grads the graph held. True keeps the leaves' grads and adds to them, as a second ``backward()`` would.
+            ``zero_grad(); loss.backward()`` ends, whatever grads the graph held. True keeps the
+            leaves' grads and adds to them, as a second ``backward()`` would.
         include_forward: False leaves the forward steps out.
         commit: True (the default) applies the update, so the parameters and the optimiser's state
             end as after ``optimizer.step()``. False shows the update but leaves the parameters and the
