@@ -36,12 +36,16 @@ _LAZY_EXPORTS: dict[str, str] = {
     # steps.py
     "chain_rule_steps": "steps",
     "ChainRuleStep": "steps",
+    "training_step_steps": "steps",
+    "forward_steps": "steps",
     # drawing/render.py
     "draw": "drawing.render",
     "GraphvizNotFoundError": "drawing.render",
     "RenderError": "drawing.render",
     # drawing/page.py
     "write_stepper_html": "drawing.page",
+    "stepper_page": "drawing.page",
+    "StepperTooLargeError": "drawing.page",
     # expr.py
     "parse": "expr",
     "ExpressionError": "expr",

@@ -275,20 +275,32 @@ class ForwardStep:
     def equation(self, fmt: Callable[[float], str] = repr, max_terms: int = 4) -> str:
         """``value = op(operands)`` with numbers, such as ``-3.0 * 2.0 = -6.0`` or
         ``tanh(0.8814) = 0.7071``; n-ary ops show at most `max_terms` terms, then how many more."""
-        return forward_equation(self.node, fmt, max_terms)
+        return forward_equation(self.node, fmt, max_terms, operands=self.operands, value=self.value)
 
 
-def forward_equation(node: Value, fmt: Callable[[float], str] = repr, max_terms: int = 4) -> str:
-    """The arithmetic that made `node`, written with its operands' numbers (see `ForwardStep`)."""
-    out = fmt(node.data)
+def forward_equation(
+    node: Value,
+    fmt: Callable[[float], str] = repr,
+    max_terms: int = 4,
+    *,
+    operands: Sequence[float] | None = None,
+    value: float | None = None,
+) -> str:
+    """The arithmetic that made `node`, written with its operands' numbers (see `ForwardStep`).
+
+    `operands` and `value` default to the children's and the node's current data; a `ForwardStep`
+    passes the numbers it recorded, so its text does not change when an update moves the parameters.
+    """
+    out = fmt(node.data if value is None else value)
     children = node.children
     if not children:
         return f"{out} (given)"
     spec = OPS.get(node.op)
     symbol = spec.symbol if spec is not None else node.op
-    operands = [fmt(child.data) for child in children]
+    numbers = [child.data for child in children] if operands is None else list(operands)
+    operands = [fmt(x) for x in numbers]
     if node.op == "dot":
-        return f"{_dot_terms_text(node, fmt, max_terms)} = {out}"
+        return f"{_dot_terms_text(node, numbers, fmt, max_terms)} = {out}"
     if spec is not None and spec.arity is None:  # n-ary (sum): Σ(a, b, c, ...)
         shown = operands[:max_terms]
         more = len(operands) - len(shown)
@@ -305,25 +317,28 @@ def forward_equation(node: Value, fmt: Callable[[float], str] = repr, max_terms:
     return f"{symbol}({', '.join(operands)}) = {out}"
 
 
-def _dot_terms_text(node: Value, fmt: Callable[[float], str], max_terms: int) -> str:
-    """``w0×x0 + w1×x1 + … + b`` for a `dot` node, from its children and local derivatives.
+def _dot_terms_text(
+    node: Value, numbers: Sequence[float], fmt: Callable[[float], str], max_terms: int
+) -> str:
+    """``w0×x0 + w1×x1 + … + b`` for a `dot` node, from its operands' values and local derivatives.
 
     A dot of Value weights and Value inputs has children ``weights + inputs (+ bias)``, each weight's
     local derivative being its input's value; any other dot has one term child × local per child.
     """
-    children, locals_ = node.children, node.local_grads
-    count = len(children)
+    locals_ = node.local_grads
+    count = len(numbers)
     half = count // 2
-    terms: list[str] = []
-    paired = half > 0 and all(
-        locals_[k] == children[half + k].data and locals_[half + k] == children[k].data for k in range(half)
+    paired = (
+        half > 0
+        and count in (2 * half, 2 * half + 1)
+        and all(locals_[k] == numbers[half + k] and locals_[half + k] == numbers[k] for k in range(half))
     )
-    if paired and count in (2 * half, 2 * half + 1):
-        terms = [f"{fmt(children[k].data)}×{fmt(children[half + k].data)}" for k in range(half)]
+    if paired:
+        terms = [f"{fmt(numbers[k])}×{fmt(numbers[half + k])}" for k in range(half)]
         if count == 2 * half + 1:
-            terms.append(fmt(children[-1].data))
+            terms.append(fmt(numbers[-1]))
     else:
-        terms = [f"{fmt(child.data)}×{fmt(local)}" for child, local in zip(children, locals_)]
+        terms = [f"{fmt(x)}×{fmt(local)}" for x, local in zip(numbers, locals_)]
     shown = terms[:max_terms]
     more = len(terms) - len(shown)
     return " + ".join(shown) + (f" + … {more} more" if more else "")

@@ -7,8 +7,8 @@ rate 1.0 - 0.9·k/100. With micrograd's seeds (NumPy 1337 for the data, Python 1
 the numbers are micrograd's: loss 0.8958 and 50% accuracy at step 0, loss 0.010978 and 100% at step 99.
 
 Afterwards it writes, into one folder: the decision boundary, the loss curve, the computation graph
-of one training example as SVG (`autograd.draw`), and a page that steps backprop through that graph
-one chain-rule edge at a time in the browser (`autograd.write_stepper_html`).
+of one training example as SVG (`autograd.draw`), and a page that steps through that example's whole
+training step in the browser: forward, backward, the SGD update, the new loss (`autograd.write_stepper_html`).
 """
 
 from __future__ import annotations
@@ -54,6 +54,11 @@ def make_model() -> nn.MLP:
     return nn.MLP(2, [16, 16, 1], activation="relu", rng=random.Random(SEED))
 
 
+def make_optimizer(model: nn.MLP) -> nn.SGD:
+    """micrograd's optimiser: SGD with the learning rate 1.0 - 0.9·k/100 at step k."""
+    return nn.SGD(model.parameters(), lr=nn.LinearDecay(1.0, 0.1, STEPS))
+
+
 def loss_and_accuracy(model: nn.MLP, X: Sequence[Sequence[float]], y: Sequence[int]) -> tuple[Value, float]:
     """micrograd's loss (mean hinge + 1e-4·Σp² over every parameter) and the training accuracy."""
     scores = [model(x) for x in X]
@@ -70,7 +75,7 @@ def train(
     """Train micrograd's model on micrograd's data; returns (model, history, X, y)."""
     X, y, _ = load_moons()
     model = make_model()
-    optimizer = nn.SGD(model.parameters(), lr=nn.LinearDecay(1.0, 0.1, STEPS))
+    optimizer = make_optimizer(model)
 
     def loss_fn() -> tuple[Value, dict[str, float]]:
         loss, accuracy = loss_and_accuracy(model, X, y)
@@ -180,25 +185,32 @@ def hinge_losses(model: nn.MLP, X: Sequence[Sequence[float]], y: Sequence[int]) 
 
 
 def write_graph_files(X: Sequence[Sequence[float]], y: Sequence[int], folder: Path) -> list[Path]:
-    """The graph of one example's loss at the start of training, as SVG and as a browser stepper.
+    """One example's part of the first training step: its graph as SVG, and the whole training step
+    (forward, backward, the SGD update of all 337 parameters, the loss after it) as a browser stepper.
 
     After training every example is beyond the margin (y·score ≥ 1), so its hinge loss and all its
-    gradients are 0. At the start they are not: this draws the example with the largest loss under
-    the initial weights, i.e. that example's part of the first training step.
+    gradients are 0. At the start they are not: this takes the example with the largest loss under
+    the initial weights and the demo's own optimiser at its first step (learning rate 1.0).
     """
     import autograd
 
     model = make_model()
     losses = hinge_losses(model, X, y)
     index = max(range(len(X)), key=losses.__getitem__)
-    loss = example_loss(model, X[index], y[index])
     title = (
         f"Two moons, example {index} at the first training step: loss = relu(1 - y·score), y = {y[index]:+d}"
     )
-    # The stepper replays backward() from the graph's current grads: all zero here, as in a training step.
+    # The page starts from zeroed grads and leaves the model and the optimiser as they are.
     written = [
-        autograd.write_stepper_html(loss, folder / "example_stepper.html", title=title, parameters=model)
+        autograd.write_stepper_html(
+            lambda: example_loss(model, X[index], y[index]),
+            folder / "example_stepper.html",
+            make_optimizer(model),
+            title=title,
+            parameters=model,
+        )
     ]
+    loss = example_loss(model, X[index], y[index])
     loss.backward()
     try:
         # The 60 values nearest the loss are drawn; the first layer's are summarised in dashed boxes.

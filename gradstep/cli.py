@@ -26,7 +26,16 @@ from typing import TextIO, cast
 
 from autograd.engine import Value, topological_order
 from autograd.expr import ExpressionError, parse
-from autograd.steps import ChainRuleStep, chain_rule_steps, grads_before, node_names
+from autograd.steps import (
+    AfterStep,
+    ChainRuleStep,
+    ForwardStep,
+    TrainingStep,
+    UpdateStep,
+    grads_before,
+    node_names,
+    training_step_steps,
+)
 
 __all__ = ["main"]
 
@@ -128,12 +137,12 @@ def run_grad(options: argparse.Namespace, out: TextIO) -> int:
 
 
 class _StepPrinter:
-    """Shows one step: the edge, the derivative rule, the chain-rule product and the grads so far."""
+    """Shows one step of the timeline: a forward op, the seed, a chain-rule edge, an update, f after."""
 
     def __init__(
         self,
         root: Value,
-        steps: list[ChainRuleStep],
+        steps: list[TrainingStep],
         variables: dict[str, Value],
         fmt: Callable[[float], str],
     ) -> None:
@@ -144,25 +153,46 @@ class _StepPrinter:
         self.names = node_names(self.order, fmt)
         self.names[-1] = "f"
         self.number_of = {node: number for number, node in enumerate(self.order)}
-        self.initial = grads_before(self.order, steps)
+        chain = [step for step in steps if isinstance(step, ChainRuleStep)]
+        self.initial = grads_before(self.order, chain)
 
     def grads_after(self, position: int) -> list[float]:
         grads = list(self.initial)
         for step in self.steps[: position + 1]:
-            grads[step.child_number] = step.child_grad_after
+            if isinstance(step, ChainRuleStep):
+                grads[step.child_number] = step.child_grad_after
         return grads
 
     def show(self, position: int, out: TextIO) -> None:
         step = self.steps[position]
         last = len(self.steps) - 1
         fmt = self.fmt
+        header = f"step {position}/{last}"
+        if position == 0 or self.steps[position - 1].phase != step.phase:
+            print(f"-- {_PHASE_HEADINGS[step.phase]} --", file=out)
+        if isinstance(step, ForwardStep):
+            print(f"{header}  {self.names[step.node_number]} = {step.equation(fmt)}", file=out)
+            return
+        if isinstance(step, UpdateStep):
+            update = step.update
+            name = update.parameter.label or f"parameter {step.index}"
+            print(f"{header}  {name} <- {update.rule}", file=out)
+            numbers = [("grad", update.grad)] + [(q, value) for q, _, value in update.quantities]
+            print("  " + "  ".join(f"{q} = {fmt(value)}" for q, value in numbers), file=out)
+            print(f"  {name}: {fmt(update.data_before)} -> {fmt(update.data_after)}", file=out)
+            return
+        if isinstance(step, AfterStep):
+            change = step.loss_after - step.loss_before
+            verdict = "lower" if change < 0 else ("higher" if change > 0 else "unchanged")
+            print(f"{header}  f = {fmt(step.loss_before)} -> {fmt(step.loss_after)} ({verdict})", file=out)
+            return
         child = self.names[step.child_number]
         if step.kind == "seed":
-            print(f"step 0/{last}  start at the output: grad(f) = df/df = 1", file=out)
+            print(f"{header}  start at the output: grad(f) = df/df = 1", file=out)
         else:
             node = self.names[step.node_number]
             operand = f"operand {step.child_position + 1} of {step.op}"
-            print(f"step {step.index}/{last}  {node}  ->  {child}    ({operand})", file=out)
+            print(f"{header}  {node}  ->  {child}    ({operand})", file=out)
             print(f"  rule:   {step.derivative_text}", file=out)
             print(
                 f"  chain:  grad({child}) += upstream × local = {fmt(step.upstream_grad)} × "
@@ -173,31 +203,75 @@ class _StepPrinter:
         if self.variables:
             grads = self.grads_after(position)
             so_far = "  ".join(
-                f"{name}={fmt(grads[self.number_of[leaf]] if leaf in self.number_of else leaf.grad)}"
+                f"{name}={fmt(grads[self.number_of[leaf]] if leaf in self.number_of else 0.0)}"
                 for name, leaf in self.variables.items()
             )
             print(f"  grads so far: {so_far}", file=out)
 
 
+_PHASE_HEADINGS = {
+    "forward": "forward: every value from its operands, in topological order",
+    "seed": "seed",
+    "backward": "backward: one chain-rule step per edge, grad(child) += upstream × local",
+    "update": "update: one SGD step per variable",
+    "after": "after the update: the formula again",
+}
 _HELP_KEYS = "Enter: next step, b: back, q: quit"
+
+
+def _timeline(options: argparse.Namespace, root: Value, variables: dict[str, Value]) -> list[TrainingStep]:
+    """The steps `gradstep step` walks: forward, seed, backward, and with --lr an SGD update."""
+    if options.lr is None:
+        if options.train is not None:
+            raise CommandError("--train needs --lr (the learning rate of the SGD update)")
+        return list(training_step_steps(root))
+    import nn
+
+    if not math.isfinite(options.lr) or options.lr < 0:
+        raise CommandError(f"--lr must be a finite number >= 0, got {options.lr!r}")
+    names = (
+        list(variables)
+        if options.train is None
+        else [n.strip() for n in options.train.split(",") if n.strip()]
+    )
+    unknown = [name for name in names if name not in variables]
+    if unknown or not names:
+        known = ", ".join(variables) or "none"
+        raise CommandError(f"--train names variables of the formula ({known}), got {options.train!r}")
+    optimizer = nn.SGD([variables[name] for name in names], lr=options.lr)
+    try:
+        # commit=False: the variables keep their values, so the summary at the end shows this step's grads.
+        steps = training_step_steps(lambda: parse(options.formula, **variables), optimizer, commit=False)
+        return list(steps)
+    except (ValueError, ArithmeticError) as error:  # the updated variables leave the formula's domain
+        raise CommandError(
+            f"after the update the formula cannot be computed: {error}", EXIT_FAILURE
+        ) from None
 
 
 def run_step(options: argparse.Namespace, out: TextIO, keys: TextIO) -> int:
     root, variables = build_graph(options.formula, options.variables)
     fmt = _formatter(options.format)
-    steps = list(chain_rule_steps(root, include_seed=True))
+    steps = _timeline(options, root, variables)
     printer = _StepPrinter(root, steps, variables, fmt)
-    edges = len(steps) - 1
+    edges = sum(1 for step in steps if step.phase == "backward")
+    forward = sum(1 for step in steps if step.phase == "forward")
+    updates = sum(1 for step in steps if step.phase == "update")
+    last = len(steps) - 1
     print(f"f = {options.formula.strip()} = {fmt(root.data)}", file=out)
     plural = "step" if edges == 1 else "steps"
-    print(f"backprop: {edges} chain-rule {plural}, one per edge, grad(child) += upstream × local", file=out)
+    print(
+        f"{len(steps)} steps: {forward} forward, the seed, {edges} chain-rule {plural} (one per edge)"
+        + (f", {updates} SGD updates (lr {fmt(options.lr)}) and f after them" if updates else ""),
+        file=out,
+    )
     if not options.all:
         print(f"({_HELP_KEYS})", file=out)
     position = 0
     while True:
         print(file=out)
         printer.show(position, out)
-        if position == edges:
+        if position == last:
             break
         if options.all:
             position += 1
@@ -212,7 +286,7 @@ def run_step(options: argparse.Namespace, out: TextIO, keys: TextIO) -> int:
         else:
             print(f"({_HELP_KEYS})", file=out)
     print(file=out)
-    print("done: every gradient is filled in, exactly as backward() leaves them", file=out)
+    print("done: every gradient is filled in, exactly as a fresh backward() leaves them", file=out)
     for line in _gradient_lines(variables, fmt):
         print(line, file=out)
     return 0
@@ -315,6 +389,15 @@ def _build_parser() -> argparse.ArgumentParser:
         "step", f"walk through backprop one chain-rule step at a time ({_HELP_KEYS})", "{:.6g}"
     )
     step.add_argument("--all", action="store_true", help="print every step without waiting for keys")
+    step.add_argument(
+        "--lr",
+        type=float,
+        metavar="LR",
+        help="add an SGD update of the variables (learning rate LR) and f after it",
+    )
+    step.add_argument(
+        "--train", metavar="NAMES", help="with --lr: the variables to update, e.g. w1,w2,b (default all)"
+    )
     draw = add_command("draw", "draw the graph with its values and gradients (SVG, PNG or DOT)", "{:.4f}")
     draw.add_argument("-o", "--output", default="graph.svg", help="where to write it (default graph.svg)")
     draw.add_argument("--rankdir", default="LR", choices=["LR", "TB", "RL", "BT"], help="layout direction")

@@ -57,11 +57,14 @@ def test_step_all_prints_every_step_without_waiting():
     result = gradstep("step", *NEURON, "--all")
     assert result.returncode == 0, result.stderr
     out = result.stdout
-    assert headers(out) == [f"{k}/9" for k in range(10)]
+    # 5 forward steps, the seed, 9 edges
+    assert headers(out) == [f"{k}/14" for k in range(15)]
     assert "[Enter/b/q]" not in out
-    assert "step 0/9  start at the output: grad(f) = df/df = 1" in out
+    assert "step 1/14  w1*x1 = -3 * 2 = -6" in out
+    assert "step 4/14  f = tanh(0.881374) = 0.707107" in out
+    assert "step 5/14  start at the output: grad(f) = df/df = 1" in out
     # the tanh edge: upstream 1 × local 1 - tanh² = 0.5
-    assert "step 1/9  f  ->  w1*x1 + w2*x2 + b    (operand 1 of tanh)" in out
+    assert "step 6/14  f  ->  w1*x1 + w2*x2 + b    (operand 1 of tanh)" in out
     assert "  rule:   d(tanh a)/da = (1-t)*(1+t), t = tanh a" in out
     assert "  chain:  grad(w1*x1 + w2*x2 + b) += upstream × local = 1 × 0.5 = 0.5" in out
     assert "  chain:  grad(x1) += upstream × local = 0.5 × -3 = -1.5" in out
@@ -69,15 +72,44 @@ def test_step_all_prints_every_step_without_waiting():
     assert out.rstrip().endswith("df/db  = 0.5")
 
 
+def test_step_with_lr_adds_the_sgd_update_and_the_value_after_it():
+    result = gradstep("step", *NEURON, "--all", "--lr", "0.1", "--train", "w1,b")
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert headers(out) == [f"{k}/17" for k in range(18)]  # + 2 updates + after
+    assert "-- update: one SGD step per variable --" in out
+    assert "step 15/17  w1 <- p − lr·grad\n  grad = 1  lr = 0.1\n  w1: -3 -> -3.1" in out
+    assert "step 16/17  b <- p − lr·grad" in out and "b: 6.88137 -> 6.83137" in out
+    assert "step 17/17  f = 0.707107 -> " in out and "(lower)" in out
+    assert "df/dx1 = -1.5" in out  # the variables keep their values: the grads are this step's
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ["--lr", "0.1", "--train", "w9"],
+            "--train names variables of the formula (x1, x2, w1, w2, b), got 'w9'",
+        ),
+        (["--train", "w1"], "--train needs --lr"),
+        (["--lr", "-1"], "--lr must be a finite number >= 0, got -1.0"),
+        (["--lr", "inf"], "--lr must be a finite number >= 0, got inf"),
+    ],
+)
+def test_step_update_options_are_checked(args, message):
+    result = gradstep("step", *NEURON, "--all", *args)
+    assert result.returncode == 2 and message in result.stderr
+
+
 def test_step_is_driven_by_keys_on_stdin():
     # next, next, back, next, quit
     result = gradstep("step", "x*x + y", "x=3", "y=1", keys="\n\nb\n\nq\n")
     assert result.returncode == 0, result.stderr
-    assert headers(result.stdout) == ["0/4", "1/4", "2/4", "1/4", "2/4"]
+    assert headers(result.stdout) == ["0/6", "1/6", "2/6", "1/6", "2/6"]
     assert "done" not in result.stdout
     # x*x: two edges into the same x, 3 then 6
     full = gradstep("step", "x*x + y", "x=3", "y=1", keys="\n" * 10)
-    assert headers(full.stdout) == ["0/4", "1/4", "2/4", "3/4", "4/4"]
+    assert headers(full.stdout) == [f"{k}/6" for k in range(7)]
     assert "grad(x): 0 -> 3" in full.stdout and "grad(x): 3 -> 6" in full.stdout
     assert "done: every gradient is filled in" in full.stdout
 
@@ -85,7 +117,7 @@ def test_step_is_driven_by_keys_on_stdin():
 def test_step_handles_end_of_input_unknown_keys_and_back_at_the_start():
     result = gradstep("step", "x*2", "x=1", keys="b\nwhat\n")
     assert result.returncode == 0, result.stderr
-    assert headers(result.stdout) == ["0/2", "0/2", "0/2"]
+    assert headers(result.stdout) == ["0/3", "0/3", "0/3"]
     assert "(Enter: next step, b: back, q: quit)" in result.stdout
 
 
