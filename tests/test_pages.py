@@ -134,7 +134,7 @@ def test_svg_view_fits_shows_far_elements_legibly_zooms_and_pans(browser, tmp_pa
     scale = page.evaluate("view.scale()")
     page.mouse.move(400, 250)
     page.mouse.wheel(0, -300)
-    page.wait_for_function(f"view.scale() > {scale}")
+    page.wait_for_function(f"() => view.scale() > {scale}")
     x_before = page.evaluate("document.getElementById('a').getBoundingClientRect().left")
     page.mouse.down()
     page.mouse.move(500, 250, steps=4)

@@ -7,7 +7,8 @@
 //   stepFromHash(count)      the N of "#step=N" clamped to [0, count-1], or null.
 //   setHash(n)               write "#step=n" without a history entry (silently skipped in sandboxes).
 //   onHashChange(count, go)  call go(n) when the address's "#step=N" changes.
-//   onKeys(bindings)         {key: action} for document keys, ignored while typing in form fields.
+//   onKeys(bindings)         {key: action} for document keys, ignored while typing in form fields
+//                            (and Space/Enter on a focused button, which press the button itself).
 //   svgView(container, svg, options) -> view: pan and zoom an inline <svg> inside `container`:
 //       the wheel (and a touchpad pinch) zooms around the pointer, dragging pans, two fingers pinch.
 //       view.fit()                     the whole drawing, centred (never above options.maxScale).
@@ -67,6 +68,9 @@
       const tag = target && target.tagName ? target.tagName.toLowerCase() : "";
       if (tag === "input" || tag === "textarea" || tag === "select" || (target && target.isContentEditable)) return;
       if (event.altKey || event.ctrlKey || event.metaKey) return;
+      // Space and Enter on a focused button press that button (the browser's own behaviour); handling
+      // them here as well would act twice (play, then pause at once).
+      if (tag === "button" && (event.key === " " || event.key === "Enter")) return;
       const action = bindings[event.key];
       if (action) {
         event.preventDefault();

@@ -312,8 +312,8 @@
   Object.keys(views).forEach(function (key) {
     if (views[key].box) views[key].box.hidden = true;
   });
+  const start = gradstep.stepFromHash(views[viewName].steps.length); // read before go() rewrites it
   setView(viewName, 0);
-  const start = gradstep.stepFromHash(count());
   if (start !== null) go(start);
   gradstep.onHashChange(count(), function (n) { stop(); go(n); });
 })();
