@@ -148,7 +148,8 @@
       let smallest = 0;
       texts.forEach(function (t) {
         const ctm = t.getCTM();
-        const own = parseFloat(window.getComputedStyle(t).fontSize) || 0;
+        // The font-size attribute (Graphviz and the stepper set one) avoids a style recalculation.
+        const own = parseFloat(t.getAttribute("font-size")) || parseFloat(window.getComputedStyle(t).fontSize) || 0;
         const h = ctm ? own * Math.abs(ctm.d) / state.scale : own;
         if (h > 0 && (smallest === 0 || h < smallest)) smallest = h;
       });

@@ -16,7 +16,7 @@
   const data = gradstep.data("stepper-data");
   const scalarSteps = data.steps;
   const PLAY_INTERVAL_MS = 700;
-  const MIN_TEXT_PX = 11;
+  const MIN_TEXT_PX = 9; // the smallest font size the view zooms out to around the active step
 
   const $ = function (id) { return document.getElementById(id); };
   const graph = $("graph");
