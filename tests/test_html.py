@@ -503,3 +503,14 @@ def test_an_accumulating_page_says_so_at_step_0(browser, tmp_path):
     assert "x1" in page.text_content("#scalar-view")
     page.close()
     assert problems == []
+
+
+def test_the_readme_stepper_example_runs_and_writes_a_whole_training_step(tmp_path, monkeypatch):
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```python\n(.*?)```", readme, re.DOTALL)
+    block = next(b for b in blocks if "write_stepper_html(loss_fn" in b)
+    monkeypatch.chdir(tmp_path)
+    exec(compile(block, "README.md", "exec"), {})
+    data = embedded_data((tmp_path / "training_step.html").read_text(encoding="utf-8"))
+    assert {s["phase"] for s in data["steps"]} == {"forward", "seed", "backward", "update", "after"}
+    assert data["views"]["default"] == "neuron"  # 2-16-16-1 on one example: about 400 values
