@@ -13,7 +13,6 @@ The terminal stepper (`gradstep step`) and the browser stepper (`write_stepper_h
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Literal, Protocol, runtime_checkable
@@ -273,7 +272,7 @@ class ForwardStep:
     phase: Literal["forward"] = field(default="forward", init=False)
 
     def equation(self, fmt: Callable[[float], str] = repr, max_terms: int = 4) -> str:
-        """``value = op(operands)`` with numbers, such as ``-3.0 * 2.0 = -6.0`` or
+        """``value = op(operands)`` with numbers, such as ``(-3.0)*2.0 = -6.0`` or
         ``tanh(0.8814) = 0.7071``; n-ary ops show at most `max_terms` terms, then how many more."""
         return forward_equation(self.node, fmt, max_terms, operands=self.operands, value=self.value)
 
@@ -301,20 +300,23 @@ def forward_equation(
     operands = [fmt(x) for x in numbers]
     if node.op == "dot":
         return f"{_dot_terms_text(node, numbers, fmt, max_terms)} = {out}"
-    if spec is not None and spec.arity is None:  # n-ary (sum): Σ(a, b, c, ...)
+    if spec is None or spec.formula is None:  # n-ary (sum) and unregistered ops: symbol(a, b, c, ...)
         shown = operands[:max_terms]
         more = len(operands) - len(shown)
         tail = f", … {more} more" if more else ""
         return f"{symbol}({', '.join(shown)}{tail}) = {out}"
-    if node.op == "neg":
-        return f"-({operands[0]}) = {out}"
-    if node.op == "pow":
-        return f"{operands[0]} ** {fmt(node.constant if node.constant is not None else math.nan)} = {out}"
-    if node.op == "rpow":
-        return f"{fmt(node.constant if node.constant is not None else math.nan)} ** {operands[0]} = {out}"
-    if len(children) == 2:
-        return f"{operands[0]} {symbol} {operands[1]} = {out}"
-    return f"{symbol}({', '.join(operands)}) = {out}"
+    # The op's own formula from the registry, with numbers for its operands and constant. Inside a
+    # function call a negative number reads fine; elsewhere it gets parentheses: -(-1.5), (-3)*2.
+    call = spec.formula[0].isalpha()
+    fields = {name: text for name, text in zip("ab", operands)}
+    if isinstance(node.params, float):
+        fields["c"] = fmt(node.params)
+    if not call:
+        fields = {name: f"({text})" if text.startswith("-") else text for name, text in fields.items()}
+    try:
+        return f"{spec.formula.format(**fields)} = {out}"
+    except (KeyError, IndexError):  # a formula naming more than this node recorded
+        return f"{symbol}({', '.join(operands)}) = {out}"
 
 
 def _dot_terms_text(

@@ -60,7 +60,7 @@ def test_step_all_prints_every_step_without_waiting():
     # 5 forward steps, the seed, 9 edges
     assert headers(out) == [f"{k}/14" for k in range(15)]
     assert "[Enter/b/q]" not in out
-    assert "step 1/14  w1*x1 = -3 * 2 = -6" in out
+    assert "step 1/14  w1*x1 = (-3)*2 = -6" in out
     assert "step 4/14  f = tanh(0.881374) = 0.707107" in out
     assert "step 5/14  start at the output: grad(f) = df/df = 1" in out
     # the tanh edge: upstream 1 × local 1 - tanh² = 0.5

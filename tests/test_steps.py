@@ -392,20 +392,24 @@ def _one_node_per_op() -> dict[str, Value]:
         "abs": abs(a),
         "sin": a.sin(),
         "cos": a.cos(),
+        "softplus": a.softplus(),
+        "max": a.max(b),
+        "stop_gradient": a.stop_gradient(),
         "sum": vsum([a, b, c]),
         "dot": dot([a, b], [c, Value(3.0, "d")], bias=Value(0.25, "e")),
     }
 
 
-EXPECTED_EQUATIONS = {
+EXPECTED_EQUATIONS = {  # the registry's formulas, with numbers
     "add": "1.5 + 0.5 = 2.0",
     "sub": "1.5 - 0.5 = 1.0",
-    "mul": "1.5 * 0.5 = 0.75",
-    "div": "1.5 / 0.5 = 3.0",
-    "neg": "-(1.5) = -1.5",
-    "pow": "1.5 ** 3.0 = 3.375",
-    "rpow": "2.0 ** 1.5 = 2.8284271247461903",
-    "vpow": "1.5 ** 0.5 = 1.224744871391589",
+    "mul": "1.5*0.5 = 0.75",
+    "div": "1.5/0.5 = 3.0",
+    "neg": "-1.5 = -1.5",
+    "pow": "1.5**3.0 = 3.375",
+    "rpow": "2.0**1.5 = 2.8284271247461903",
+    "vpow": "1.5**0.5 = 1.224744871391589",
+    "max": "max(1.5, 0.5) = 1.5",
     "sum": "Σ(1.5, 0.5, 2.0) = 4.0",
     "dot": "1.5×2.0 + 0.5×3.0 + 0.25 = 4.75",
 }
@@ -422,8 +426,15 @@ def test_every_registered_op_has_a_forward_equation_with_its_numbers():
             assert repr(child.data) in text, (name, text)
         if name in EXPECTED_EQUATIONS:
             assert text == EXPECTED_EQUATIONS[name]
-        else:  # functions: symbol(operand)
-            assert text == f"{OPS[name].symbol}({node.children[0].data!r}) = {node.data!r}"
+        else:  # functions: name(operand)
+            assert text == f"{name}({node.children[0].data!r}) = {node.data!r}"
+
+
+def test_negative_numbers_get_parentheses_outside_function_calls():
+    a, b = Value(-1.5, "a"), Value(-2.0, "b")
+    assert forward_equation(-a) == "-(-1.5) = 1.5"
+    assert forward_equation(a * b) == "(-1.5)*(-2.0) = 3.0"
+    assert forward_equation(a.tanh()) == f"tanh(-1.5) = {math.tanh(-1.5)!r}"
 
 
 def test_long_sums_and_dots_are_shortened_with_a_count():

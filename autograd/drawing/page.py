@@ -325,9 +325,9 @@ def _progress_reporter(progress: Callable[[str], None] | bool | None, values: in
 
 
 def _formatter(number_format: str) -> Callable[[float], str]:
-    from .render import _check_number_format
+    from .render import check_number_format
 
-    checked = _check_number_format(number_format)
+    checked = check_number_format(number_format)
     return lambda x: format_number(x, checked)
 
 
