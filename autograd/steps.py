@@ -297,18 +297,18 @@ def forward_equation(
     spec = OPS.get(node.op)
     symbol = spec.symbol if spec is not None else node.op
     numbers = [child.data for child in children] if operands is None else list(operands)
-    operands = [fmt(x) for x in numbers]
+    texts = [fmt(x) for x in numbers]
     if node.op == "dot":
         return f"{_dot_terms_text(node, numbers, fmt, max_terms)} = {out}"
     if spec is None or spec.formula is None:  # n-ary (sum) and unregistered ops: symbol(a, b, c, ...)
-        shown = operands[:max_terms]
-        more = len(operands) - len(shown)
+        shown = texts[:max_terms]
+        more = len(texts) - len(shown)
         tail = f", … {more} more" if more else ""
         return f"{symbol}({', '.join(shown)}{tail}) = {out}"
     # The op's own formula from the registry, with numbers for its operands and constant. Inside a
     # function call a negative number reads fine; elsewhere it gets parentheses: -(-1.5), (-3)*2.
     call = spec.formula[0].isalpha()
-    fields = {name: text for name, text in zip("ab", operands)}
+    fields = dict(zip("ab", texts))
     if isinstance(node.params, float):
         fields["c"] = fmt(node.params)
     if not call:
@@ -316,7 +316,7 @@ def forward_equation(
     try:
         return f"{spec.formula.format(**fields)} = {out}"
     except (KeyError, IndexError):  # a formula naming more than this node recorded
-        return f"{symbol}({', '.join(operands)}) = {out}"
+        return f"{symbol}({', '.join(texts)}) = {out}"
 
 
 def _dot_terms_text(
