@@ -52,7 +52,7 @@ _LAZY_EXPORTS: dict[str, str] = {
     # expr.py
     "parse": "expr",
     "ExpressionError": "expr",
-    # compiler.py
+    # compiler/ (a package)
     "compile": "compiler",
     "CompiledFunction": "compiler",
     "TracingError": "compiler",

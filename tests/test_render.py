@@ -553,7 +553,7 @@ def test_jupyter_repr_is_an_image_that_fits_the_cell_and_zooms_without_script():
     assert _html_picture(bundle) == graph.svg()[graph.svg().index("<svg") :]
     assert 'style="max-width: 100%; height: auto;"' in page  # fits the output area
     assert "<script" not in page  # click-to-zoom is a hidden checkbox and CSS
-    assert re.search(r'<label [^>]*><input type="checkbox" hidden><img ', page)
+    assert re.search(r'<label [^>]*><input type="checkbox" hidden style="display: none;"><img ', page)
     assert "input:checked + img { max-width: none !important;" in page
     full = graph.full_size()
     assert full.source == graph.source and full.svg() is graph.svg()

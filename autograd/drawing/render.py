@@ -231,7 +231,7 @@ class Graph:
             f'<div class="gradstep-graph">{_ZOOM_STYLE}'
             '<label title="Click: natural size (scroll sideways); click again: fit the width. '
             'graph.full_size() shows it at natural size.">'
-            f'<input type="checkbox" hidden>{picture}</label></div>'
+            f'<input type="checkbox" hidden style="display: none;">{picture}</label></div>'
         )
 
     def _repr_mimebundle_(
