@@ -1,7 +1,7 @@
 """Draw the graphs the README shows (docs/graph-*.svg), with `autograd.draw`, never by hand.
 
     python docs/make_graph_images.py          # writes the SVGs next to this script
-    python docs/make_graph_images.py --png    # also PNGs (needs cairosvg or a native Graphviz)
+    python docs/make_graph_images.py --png    # also PNGs (rasterised by resvg, a gradstep dependency)
 
 The pictures: the lecture neuron after backward, the same neuron coloured by its gradients, an
 MLP 2-4-4-1 with a squared-error loss grouped by module, and a 12-example batch loss of that MLP
