@@ -36,7 +36,7 @@ CELLS = [
     "autograd.stepper(o, title='o = tanh(x1·w1 + x2·w2 + b)', parameters=[w1, w2, b], height=560)",
 ]
 VIEWPORT = {"width": 1280, "height": 1400}
-STEPS = 4
+STEPS = 9
 
 
 def main() -> int:

@@ -103,8 +103,9 @@ for step in chain_rule_steps(o):
           f"grad {step.child_grad_before:+.4f} -> {step.child_grad_after:+.4f}")
 """),
     md("""
-The same steps as a page: press **Next** (or click into the frame and use → and ←, space to play).
-On GitHub, where scripts are removed, the picture of the finished pass shows instead.
+The same steps as a page, forward pass first: press **Next** (or click into the frame and use → and
+←, space to play). Made after `backward()`, it still shows a fresh pass from zeroed grads. On GitHub,
+where scripts are removed, a picture of the graph shows instead.
 """),
     code("""
 import autograd
@@ -147,12 +148,33 @@ one_loss.backward()
 draw(one_loss, parameters=model)
 """),
     md("""
-## One training step, stepped
+## One whole training step, stepped
 
-The stepper for that one example's loss: every backward edge through the net, with the numbers.
+A training step is forward → loss → backward → update → a new loss. The stepper shows all of it for
+one example under plain SGD: every forward op with its numbers, the seed, every backward edge, each
+parameter's update `p ← p - lr·grad` as the optimiser computes it, and the loss after the update.
+The Neuron button switches to one box per neuron, where a step lists the scalar steps it is made of
+(nets of 200 values or more open that way); Scalar shows every value again.
 """),
     code("""
-autograd.stepper(one_loss, title="(mlp(x0) - y0)²", parameters=model)
+optimizer = nn.SGD(model.parameters(), lr=0.05)
+
+
+def example_loss():
+    return (model(xs[0]) - ys[0]) ** 2
+
+
+autograd.stepper(example_loss, optimizer, title="one SGD step on (mlp(x0) - y0)²", parameters=model)
+"""),
+    md("""
+The optimiser was only read: stepping it for real gives the "after" loss the page ends on.
+"""),
+    code("""
+before = example_loss()
+model.zero_grad()
+before.backward()
+optimizer.step()
+print(f"loss before {before.data:.6f}, after one step {example_loss().data:.6f}")
 """),
     md("""
 ## The same numbers from PyTorch (when it is installed)
@@ -160,6 +182,9 @@ autograd.stepper(one_loss, title="(mlp(x0) - y0)²", parameters=model)
 The same weights in PyTorch float64: the loss and every parameter's gradient agree.
 """),
     code("""
+one_loss = example_loss()  # with the weights after that step
+model.zero_grad()
+one_loss.backward()
 try:
     import torch
 except ImportError:

@@ -56,8 +56,10 @@ def test_notebook_output_is_one_html_entry_with_the_frame_and_the_fallback_pictu
     assert set(bundle) == {"text/html", "text/plain"}  # front ends show text/html first, and only it
     output = bundle["text/html"]
     assert output == page._repr_html_() == page.notebook_html()
-    # the frame starts hidden and the picture shown: a script in the notebook swaps them
-    assert re.search(r'<iframe class="gradstep-frame" [^>]*style="display: none;', output)
+    # the frame starts hidden and empty and the picture shown: a script in the notebook swaps them and
+    # loads the page (which would lay itself out for a zero-sized window in a hidden frame)
+    assert re.search(r'<iframe class="gradstep-frame" data-srcdoc="[^"]+" [^>]*style="display: none;', output)
+    assert " srcdoc=" not in output
     picture = re.search(r'<img src="data:image/svg\+xml;base64,([^"]+)"', output).group(1)
     assert base64.b64decode(picture).decode() == svg
     assert output.index("<iframe") < output.index("gradstep-fallback") < output.index("<script>")
@@ -111,7 +113,10 @@ def test_page_refuses_bad_notebook_options(options, message):
 # In a real browser: the notebook output as an exported HTML file shows it (nbconvert keeps it as is)
 # ---------------------------------------------------------------------------------------------------
 
-_TALL_BODY = '<div id="tall" style="height: 900px">tall page</div><button id="b">press</button>'
+_TALL_BODY = (
+    '<div id="tall" style="height: 900px">tall page</div><button id="b">press</button>'
+    '<p id="width"></p><script>document.getElementById("width").textContent = window.innerWidth;</script>'
+)
 _KEY_SCRIPT = """
 document.addEventListener("keydown", function (e) {
   document.getElementById("b").textContent = "key " + e.key;
@@ -151,6 +156,8 @@ def test_with_scripts_the_live_frame_shows_fits_its_page_and_keeps_its_keys(brow
         height = frame_element.bounding_box()["height"]
         assert 900 < height < 1000
         frame = tab.frame_locator("iframe.gradstep-frame")
+        # the page loaded once its frame was shown: it saw the real width, not a hidden frame's zero
+        assert int(frame.locator("#width").text_content()) > 500
         frame.locator("#b").click()
         tab.keyboard.press("ArrowRight")
         assert frame.locator("#b").text_content() == "key ArrowRight"

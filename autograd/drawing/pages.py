@@ -101,7 +101,7 @@ class Page:
         max_height: the tallest the frame grows to fit its page (CSS pixels).
 
     In a notebook the output is one ``text/html`` block holding three things: the page in a sandboxed
-    ``<iframe srcdoc=…>``, the fallback picture as an ``<img>``, and a three-line script that swaps
+    ``<iframe srcdoc=…>``, the fallback picture as an ``<img>``, and a few lines of script that swap
     them. Where scripts run (JupyterLab and Notebook once the cell ran or the notebook is trusted,
     VS Code, nbviewer, an exported HTML file opened normally) the script shows the live frame and
     hides the picture. Where they do not (GitHub's notebook view, an untrusted notebook in
@@ -146,17 +146,22 @@ class Page:
         """Write the page to `path` atomically and return the path."""
         return atomic_write(path, self._document)
 
-    def iframe(self, *, hidden: bool = False) -> str:
+    def iframe(self, *, deferred: bool = False) -> str:
         """The page inside a sandboxed ``<iframe srcdoc=…>`` as wide as the output area.
 
         ``sandbox="allow-scripts"`` (without allow-same-origin) gives the frame an opaque origin: its
         scripts run, but they cannot reach the notebook's document, storage or key events, and its
         styles cannot restyle the notebook. Keys reach the page only while the frame has focus.
+
+        ``deferred=True`` gives a hidden, empty frame holding the page in ``data-srcdoc``: a script shows
+        it and loads the page then, so the page lays itself out at its real size (a page loaded in a
+        hidden frame measures a zero-sized window).
         """
-        display = "display: none; " if hidden else ""
+        display = "display: none; " if deferred else ""
+        attribute = "data-srcdoc" if deferred else "srcdoc"
         srcdoc = html.escape(_with_size_report(self._document), quote=True)
         return (
-            f'<iframe class="gradstep-frame" srcdoc="{srcdoc}" '
+            f'<iframe class="gradstep-frame" {attribute}="{srcdoc}" '
             f'sandbox="allow-scripts" title="{html.escape(self.title, quote=True)}" '
             f'style="{display}width: 100%; height: {self.height}px; border: 1px solid #d9dde4; '
             f'border-radius: 4px; box-sizing: border-box;" data-max-height="{self.max_height}" '
@@ -170,7 +175,7 @@ class Page:
         alt = f"{self.title} (a static picture; run the cell for the live page)"
         picture = svg_img(self.fallback_svg, alt=alt)
         return (
-            f'<div class="gradstep-output">{self.iframe(hidden=True)}'
+            f'<div class="gradstep-output">{self.iframe(deferred=True)}'
             f'<div class="gradstep-fallback">{picture}</div>{_SWAP_SCRIPT}{_FOLLOW_SIZE_SCRIPT}</div>'
         )
 
@@ -245,13 +250,16 @@ _FOLLOW_SIZE_SCRIPT = """<script>
 })();
 </script>"""
 
-# Scripts run here, so show the live page instead of its picture.
+# Scripts run here, so show the live page instead of its picture (loaded now that its frame has a size).
 _SWAP_SCRIPT = """<script>
 (function () {
   var output = document.currentScript && document.currentScript.parentNode;
   if (!output) return;
-  output.querySelector("iframe.gradstep-frame").style.display = "block";
+  var frame = output.querySelector("iframe.gradstep-frame");
+  frame.style.display = "block";
   output.querySelector(".gradstep-fallback").style.display = "none";
+  frame.srcdoc = frame.getAttribute("data-srcdoc");
+  frame.removeAttribute("data-srcdoc");
 })();
 </script>"""
 
