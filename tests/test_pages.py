@@ -267,3 +267,58 @@ def test_svg_view_fits_shows_far_elements_legibly_zooms_and_pans(browser, tmp_pa
     assert page.evaluate("view.scale()") == pytest.approx(500 / 4000)
     page.close()
     assert problems == []
+
+
+# ---------------------------------------------------------------------------------------------------
+# The training viewer's page (nn.viewer) in a notebook: the same Page, so the same output
+# ---------------------------------------------------------------------------------------------------
+
+
+def _small_viewer_page():
+    viewer = pytest.importorskip("nn.viewer", reason="the training viewer (nn.viewer) is not in this build")
+    import nn
+
+    X, y = nn.make_moons(20, 0.1, labels=(-1, 1), rng=2)
+    model = nn.MLP(2, [4, 1], activation="relu", rng=2)
+    recorder = viewer.Recorder(model, X, y, loss="hinge", title="viewer in a notebook")
+    history = nn.fit(
+        lambda: nn.hinge([model(x) for x in X], y),
+        nn.SGD(model.parameters(), lr=0.2),
+        3,
+        progress=False,
+        record=recorder,
+    )
+    return history.page()
+
+
+def test_the_training_viewer_page_shows_inline_with_its_picture():
+    page = _small_viewer_page()
+    assert isinstance(page, Page) and page.fallback_svg is not None
+    bundle = page._repr_mimebundle_()
+    assert set(bundle) == {"text/html", "text/plain"}
+    assert 'class="gradstep-fallback"><img src="data:image/svg+xml;base64,' in bundle["text/html"]
+
+
+@pytest.mark.browser
+def test_the_training_viewer_runs_in_its_frame_and_its_picture_shows_without_scripts(browser, tmp_path):
+    page = _small_viewer_page()
+    path = _host_page(tmp_path, page.notebook_html())
+    tab = browser.new_page()
+    try:
+        tab.goto(path.as_uri())
+        tab.locator("iframe.gradstep-frame").wait_for(state="visible", timeout=20_000)
+        frame = tab.locator("iframe.gradstep-frame").element_handle().content_frame()
+        frame.wait_for_function("() => window.gradstep && window.gradstep.viewer", timeout=20_000)
+        assert frame.evaluate("window.gradstep.viewer.count") == 3
+        frame.evaluate("window.gradstep.viewer.go(2)")
+        assert frame.evaluate("window.gradstep.viewer.index") == 2
+    finally:
+        tab.close()
+    context = browser.browser.new_context(java_script_enabled=False)
+    try:
+        static = context.new_page()
+        static.goto(path.as_uri())
+        picture = static.locator(".gradstep-fallback img")
+        assert picture.is_visible() and picture.bounding_box()["width"] > 100
+    finally:
+        context.close()
