@@ -49,7 +49,11 @@ def main() -> int:
         _write_notebook(root / "gradstep.ipynb", CELLS)
         with jupyterlab_server(root, home) as (base, token):
             context = playwright.chromium.launch_persistent_context(
-                str(home / "profile"), executable_path=CHROMIUM, headless=True, args=CHROMIUM_FLAGS, viewport=VIEWPORT
+                str(home / "profile"),
+                executable_path=CHROMIUM,
+                headless=True,
+                args=CHROMIUM_FLAGS,
+                viewport=VIEWPORT,
             )
             try:
                 tab = context.new_page()

@@ -126,6 +126,8 @@ class Page:
                 raise ValueError(f"Page: {name} must be an int from 100 to 10000 pixels, got {pixels!r}")
         if max_height < height:
             raise ValueError(f"Page: max_height ({max_height}) must be at least height ({height})")
+        if fallback_svg == "":
+            fallback_svg = None  # no picture (a page too large to draw)
         if fallback_svg is not None and (not isinstance(fallback_svg, str) or "<svg" not in fallback_svg):
             raise ValueError("Page: fallback_svg must be SVG text containing an <svg> element, or None")
         self._document = document

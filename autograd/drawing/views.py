@@ -1,28 +1,25 @@
-"""Page objects for the browser views: `stepper(root)` gives a `Stepper` you can save or show inline.
+"""Page objects for the browser views: `stepper(loss)` gives a `Stepper` you can save or show inline.
 
 A `Stepper` is a `Page`: ``.save(path)`` writes the self-contained HTML file, ``.html()`` gives its
 text, and in a notebook it displays inside a sandboxed frame (its keys act only while the frame has
-focus, its styles cannot touch the notebook), with the drawn graph as a static picture for viewers
-that strip scripts (GitHub, an untrusted notebook).
+focus, its styles cannot touch the notebook), with the drawing the page opens on as a static picture
+for viewers that strip scripts (GitHub, an untrusted notebook).
 """
 
 from __future__ import annotations
 
-import re
+from collections.abc import Callable
 from typing import Any
 
 from ..engine import Value
-from .page import stepper_html
+from .page import stepper_page
 from .pages import Page
-from .render import DEFAULT_NUMBER_FORMAT
 
 __all__ = ["Stepper", "stepper"]
 
-_SVG_ELEMENT = re.compile(r"<svg\b.*?</svg>", re.DOTALL)
-
 
 class Stepper(Page):
-    """The browser stepper for one graph, as an object: save it, get its HTML, or show it in Jupyter."""
+    """The browser stepper for one training step, as an object: save it, get its HTML, show it inline."""
 
     def __repr__(self) -> str:
         size = len(self.html().encode("utf-8"))
@@ -30,43 +27,27 @@ class Stepper(Page):
 
 
 def stepper(
-    root: Value,
+    loss: Value | Callable[[], Value],
+    optimizer: Any = None,
     *,
-    title: str | None = None,
-    number_format: str = DEFAULT_NUMBER_FORMAT,
-    rankdir: str = "LR",
-    parameters: Any = None,
-    height: int = 720,
+    height: int = 760,
+    **options: Any,
 ) -> Stepper:
-    """The browser stepper for the graph of `root`: press Next to watch backprop one edge at a time.
+    """The stepper for one training step of `loss`: forward, seed, backward (and the update, with an
+    optimiser), one small step at a time; press Next, or the arrow keys inside the page.
 
     Args:
-        root: the output or loss whose backward pass the page shows.
-        title: the page's heading (for example the formula); a default otherwise.
-        number_format, rankdir, parameters: as in `autograd.write_stepper_html` and `autograd.draw`.
+        loss: the loss (or any output) Value, or a function that builds it (needed with an optimiser,
+            which is called again for the loss after the update).
+        optimizer: ``nn.SGD``, ``nn.Adam``, ...: adds the update phase with the optimiser's own
+            arithmetic and the new loss after it. The optimiser is only read, never stepped.
         height: the frame's starting height in a notebook, in CSS pixels (it then fits the page).
+        options: as for `autograd.stepper_page` (``title``, ``number_format``, ``parameters``,
+            ``accumulate``, ``view``, ``max_nodes``, ...).
 
     Returns:
         A `Stepper`: ``.save("backprop.html")``, ``.html()``, and inline display in Jupyter.
-        ``write_stepper_html(root, path)`` is the same page written straight to a file.
+        ``write_stepper_html(loss, path)`` writes the same page straight to a file.
     """
-    document = stepper_html(
-        root, title=title, number_format=number_format, rankdir=rankdir, parameters=parameters
-    )
-    return Stepper(
-        document,
-        title=title or "backprop stepper",
-        height=height,
-        fallback_svg=_largest_svg(document),
-    )
-
-
-def _largest_svg(document: str) -> str | None:
-    """The page's drawing (its largest inline ``<svg>``), as a standalone SVG picture."""
-    elements = _SVG_ELEMENT.findall(document)
-    if not elements:
-        return None
-    svg = max(elements, key=len)
-    if "xmlns=" not in svg[: svg.find(">")]:
-        svg = svg.replace("<svg", '<svg xmlns="http://www.w3.org/2000/svg"', 1)
-    return svg
+    page = stepper_page(loss, optimizer, **options)
+    return Stepper(page.html(), title=page.title, height=height, fallback_svg=page.fallback_svg)
