@@ -487,6 +487,7 @@ def test_buttons_keys_deep_links_and_views(browser, tmp_path):
     assert backward > 0
     page.click("#expand summary")
     items = page.locator("#substeps li")
+    page.wait_for_function("() => document.querySelectorAll('#substeps li').length > 1", timeout=10_000)
     assert items.count() > 1
     first_scalar = page.evaluate("Number(document.getElementById('substeps').start)")
     items.first.click()
