@@ -80,6 +80,9 @@ _LAZY_EXPORTS: dict[str, str] = {
     "write_stepper_html": "drawing.page",
     "stepper_page": "drawing.page",
     "StepperTooLargeError": "drawing.page",
+    # drawing/views.py: page objects that save or show themselves inline in a notebook
+    "stepper": "drawing.views",
+    "Stepper": "drawing.views",
     # expr.py
     "parse": "expr",
     "ExpressionError": "expr",

@@ -1,7 +1,7 @@
 """Draw the graphs the README shows (docs/graph-*.svg), with `autograd.draw`, never by hand.
 
     python docs/make_graph_images.py          # writes the SVGs next to this script
-    python docs/make_graph_images.py --png    # also PNGs (needs cairosvg or a native Graphviz)
+    python docs/make_graph_images.py --png    # also PNGs (rasterised by resvg, a gradstep dependency)
 
 The pictures are defined in tests/fixtures.py (`readme_graphs`), so that tests/test_render.py can
 check the committed files: the lecture neuron after backward, the same neuron coloured by its

@@ -62,3 +62,20 @@ def browser(tmp_path_factory):
             unavailable(f"Chromium at {CHROMIUM} did not start: {str(error).splitlines()[0]}")
         yield context
         context.close()
+
+
+@pytest.fixture(scope="session")
+def jupyter():
+    """The notebook tools (nbclient, nbformat, nbconvert, ipykernel, jupyterlab), or a skip (a failure
+    when GRADSTEP_REQUIRE_JUPYTER=1, as CI sets it)."""
+    missing = []
+    for module in ("nbclient", "nbformat", "nbconvert", "ipykernel", "jupyterlab"):
+        try:
+            __import__(module)
+        except ImportError:
+            missing.append(module)
+    if missing:
+        reason = f"{', '.join(missing)} not installed (pip install '.[notebook]')"
+        if _required("GRADSTEP_REQUIRE_JUPYTER"):
+            pytest.fail(f"GRADSTEP_REQUIRE_JUPYTER=1 but {reason}")
+        pytest.skip(reason)

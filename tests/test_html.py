@@ -323,8 +323,11 @@ def test_progress_is_reported_for_long_builds():
 def test_the_page_object_saves_and_shows_in_a_notebook(tmp_path):
     page = stepper_page(lecture_neuron()[0])
     assert page.save(tmp_path / "p.html").read_text(encoding="utf-8") == page.html()
-    assert page._repr_html_().startswith("<iframe ")
-    assert page._repr_mimebundle_()["image/svg+xml"].startswith("<svg")
+    output = page._repr_html_()
+    assert output.startswith('<div class="gradstep-output"><iframe ')
+    # the drawing the page opens on is the picture shown where scripts cannot run
+    assert 'class="gradstep-fallback"><img src="data:image/svg+xml;base64,' in output
+    assert page._repr_mimebundle_()["text/html"] == output
 
 
 # ---------------------------------------------------------------------------------------------------

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import itertools
+import math
 import os
 import re
+import struct
 import subprocess
 import sys
 import textwrap
@@ -509,28 +512,50 @@ def test_save_by_extension_atomically(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["g.dot", "g.gv", "g.svg"]  # no temp files left
 
 
-def test_save_png(tmp_path):
+def test_save_png_needs_no_extra(tmp_path):
     o, _ = lecture_neuron()
     graph = draw(o)
-    try:
-        import cairosvg  # noqa: F401
-    except ImportError:
-        with pytest.raises(RenderError, match="cairosvg"):
-            graph.save(tmp_path / "g.png")
-        return
     data = graph.save(tmp_path / "g.png").read_bytes()
     assert data.startswith(b"\x89PNG\r\n\x1a\n")
+    width, height = struct.unpack(">II", data[16:24])
+    size = re.search(r'width="([\d.]+)pt" height="([\d.]+)pt"', graph.svg())
+    # 2 device pixels per CSS pixel; 96 CSS pixels per 72 pt (resvg rounds up).
+    assert width == math.ceil(float(size.group(1)) * 96 / 72 * 2)
+    assert height == math.ceil(float(size.group(2)) * 96 / 72 * 2)
+    assert graph.png(scale=1.0) != data
 
 
-def test_jupyter_reprs():
+def _html_picture(bundle: dict) -> str:
+    match = re.search(r'<img src="data:image/svg\+xml;base64,([^"]+)"', bundle["text/html"])
+    assert match is not None
+    return base64.b64decode(match.group(1)).decode("utf-8")
+
+
+def test_jupyter_repr_is_an_image_that_fits_the_cell_and_zooms_without_script():
     o, _ = lecture_neuron()
     graph = draw(o)
-    assert graph._repr_svg_() == graph.svg()
     bundle = graph._repr_mimebundle_()
-    assert bundle["image/svg+xml"] == graph.svg()
+    assert set(bundle) == {"text/html", "text/plain"}
     assert "10 values drawn" in bundle["text/plain"]
+    page = bundle["text/html"]
+    assert _html_picture(bundle) == graph.svg()[graph.svg().index("<svg") :]
+    assert 'style="max-width: 100%; height: auto;"' in page  # fits the output area
+    assert "<script" not in page  # click-to-zoom is a hidden checkbox and CSS
+    assert re.search(r'<label [^>]*><input type="checkbox" hidden style="display: none;"><img ', page)
+    assert "input:checked + img { max-width: none !important;" in page
+    full = graph.full_size()
+    assert full.source == graph.source and full.svg() is graph.svg()
+    assert 'style="max-width: none;"' in full._repr_mimebundle_()["text/html"]
+    assert "<label" not in full._repr_mimebundle_()["text/html"]
     assert set(graph._repr_mimebundle_(include=["text/plain"])) == {"text/plain"}
-    assert set(graph._repr_mimebundle_(exclude=["text/plain"])) == {"image/svg+xml"}
+    assert set(graph._repr_mimebundle_(exclude=["text/plain"])) == {"text/html"}
+
+
+def test_ipython_shows_one_html_entry_and_no_duplicate_svg():
+    formatters = pytest.importorskip("IPython.core.formatters")
+    o, _ = lecture_neuron()
+    data, _ = formatters.DisplayFormatter().format(draw(o))
+    assert set(data) == {"text/html", "text/plain"}
 
 
 def test_graph_is_a_snapshot_and_svg_is_cached():
@@ -597,7 +622,6 @@ def test_missing_renderer_raises_graphviz_not_found_with_a_one_line_fix(no_wasm,
     # In Jupyter: one line of text, never a traceback.
     bundle = graph._repr_mimebundle_()
     assert set(bundle) == {"text/plain"} and "pip install" in bundle["text/plain"]
-    assert graph._repr_svg_() is None
 
 
 def test_gradstep_dot_pointing_at_a_missing_file(no_wasm, monkeypatch, tmp_path):

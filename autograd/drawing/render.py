@@ -46,6 +46,7 @@ from .graphviz import (
     get_renderer,
     render_dot,
 )
+from .pages import filter_bundle, svg_img
 
 __all__ = [
     "DEFAULT_LAYOUT_BUDGET",
@@ -172,6 +173,7 @@ class Graph:
         layout: LayoutSize | None = None,
         time_limit: float | None = None,
         before_backward: bool = False,
+        fit_width: bool = True,
     ) -> None:
         if not isinstance(source, str):
             raise TypeError(f"Graph: source must be DOT text (str), got {type(source).__name__}")
@@ -184,6 +186,7 @@ class Graph:
         self.time_limit = None if time_limit is None else check_time_limit(time_limit)
         #: True if the drawing was made before backward() (every grad 0); the picture says so too.
         self.before_backward = before_backward
+        self.fit_width = fit_width
         self._svg: str | None = None
 
     def __repr__(self) -> str:
@@ -216,23 +219,23 @@ class Graph:
             self._svg = render_dot(self.source, "svg", time_limit=self.time_limit).decode("utf-8")
         return self._svg
 
-    def png(self) -> bytes:
-        """The graph as PNG bytes: from a native Graphviz if that is the renderer, else via cairosvg.
+    def png(self, *, scale: float = 2.0) -> bytes:
+        """The graph as PNG bytes, `scale` pixels per CSS pixel (2.0 by default: sharp on HiDPI screens).
 
-        The bundled WebAssembly Graphviz has no PNG output; then the SVG is converted with
-        ``cairosvg`` if it is installed (``pip install cairosvg``), else `RenderError` says so.
+        With a native Graphviz as the renderer (``GRADSTEP_DOT``), Graphviz writes the PNG itself.
+        Otherwise the SVG is rasterised by resvg (the ``resvg-py`` package, installed with gradstep:
+        no system library such as cairo is needed) with the bundled monospace font, so the same graph
+        gives the same PNG bytes on every machine; see `autograd.drawing.raster`.
         """
         renderer = get_renderer()
         if renderer.supports("png"):
             return renderer.render(self.source, "png", time_limit=self.time_limit)
+        from .raster import svg_to_png
+
         try:
-            import cairosvg
-        except ImportError:
-            raise RenderError(
-                "PNG output needs a native Graphviz (set GRADSTEP_DOT or put dot on PATH) or cairosvg "
-                '(pip install cairosvg; in a clone of gradstep, pip install ".[png]"); save as .svg instead'
-            ) from None
-        return cairosvg.svg2png(bytestring=self.svg().encode("utf-8"), scale=2.0)
+            return svg_to_png(self.svg(), scale=scale)
+        except ImportError as error:
+            raise RenderError(f"{error}; or save as .svg instead") from None
 
     def save(self, path: str | os.PathLike[str]) -> Path:
         """Write the graph to `path`, by extension: ``.svg``, ``.dot``/``.gv`` (the source) or ``.png``.
@@ -257,25 +260,65 @@ class Graph:
 
     # ---- Jupyter ------------------------------------------------------------------------------
 
-    def _repr_svg_(self) -> str | None:
-        try:
-            return self.svg()
-        except RenderError:
-            return None  # Jupyter then falls back to the text shown by _repr_mimebundle_
+    def full_size(self) -> Graph:
+        """The same drawing, shown in a notebook at its natural size (scroll sideways for wide graphs).
+
+        By default a notebook shows a drawing scaled down to the width of the output area; clicking it
+        toggles the natural size too (no script needed). Sharing the rendered SVG, so it costs nothing.
+        """
+        twin = Graph(
+            self.source,
+            drawn_values=self.drawn_values,
+            hidden_values=self.hidden_values,
+            layout=self.layout,
+            time_limit=self.time_limit,
+            before_backward=self.before_backward,
+            fit_width=False,
+        )
+        twin._svg = self._svg
+        if twin._svg is None:
+            twin._svg = self._svg = self.svg()
+        return twin
+
+    def notebook_html(self) -> str:
+        """The drawing as a notebook shows it: an ``<img>`` (an SVG data: URL) that fits the cell width.
+
+        An image rather than inline SVG: notebook front ends that sanitise HTML (JupyterLab for an
+        untrusted notebook, GitHub) keep images and remove ``<svg>``. Fitting uses ``max-width: 100%``;
+        a click toggles the natural size through a hidden checkbox and CSS, so it works without scripts.
+        """
+        alt = repr(self).strip("<>")
+        if not self.fit_width:
+            picture = svg_img(self.svg(), alt=alt, style="max-width: none;")
+            return f'<div class="gradstep-graph" style="overflow-x: auto;">{picture}</div>'
+        picture = svg_img(self.svg(), alt=alt, style="max-width: 100%; height: auto;")
+        return (
+            f'<div class="gradstep-graph">{_ZOOM_STYLE}'
+            '<label title="Click: natural size (scroll sideways); click again: fit the width. '
+            'graph.full_size() shows it at natural size.">'
+            f'<input type="checkbox" hidden style="display: none;">{picture}</label></div>'
+        )
 
     def _repr_mimebundle_(
         self, include: Iterable[str] | None = None, exclude: Iterable[str] | None = None
     ) -> dict[str, str]:
         # Never let a renderer problem become a traceback in a notebook: show one line instead.
         try:
-            bundle = {"image/svg+xml": self.svg(), "text/plain": repr(self)}
+            bundle = {"text/html": self.notebook_html(), "text/plain": repr(self)}
         except RenderError as error:
             bundle = {"text/plain": f"{self!r} could not be rendered: {error} (DOT source: graph.source)"}
-        if include is not None:
-            bundle = {key: value for key, value in bundle.items() if key in set(include)}
-        if exclude is not None:
-            bundle = {key: value for key, value in bundle.items() if key not in set(exclude)}
-        return bundle
+        return filter_bundle(bundle, include, exclude)
+
+
+# Click-to-zoom with no script: the image sits in a label with a hidden checkbox; checked = natural size.
+_ZOOM_STYLE = (
+    "<style>"
+    ".gradstep-graph { overflow-x: auto; }"
+    ".gradstep-graph > label { display: block; cursor: zoom-in; }"
+    ".gradstep-graph > label > input { display: none; }"
+    ".gradstep-graph > label > input:checked + img { max-width: none !important; cursor: zoom-out; }"
+    "</style>"
+)
 
 
 # ---------------------------------------------------------------------------------------------------
