@@ -76,6 +76,6 @@ def jupyter():
             missing.append(module)
     if missing:
         reason = f"{', '.join(missing)} not installed (pip install '.[notebook]')"
-        if _required("GRADSTEP_REQUIRE_JUPYTER"):
+        if required("GRADSTEP_REQUIRE_JUPYTER"):
             pytest.fail(f"GRADSTEP_REQUIRE_JUPYTER=1 but {reason}")
         pytest.skip(reason)
