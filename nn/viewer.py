@@ -549,7 +549,7 @@ def _level(value: float) -> int:
     """-1..1 (clipped) to a palette index 0..2·_LEVELS: the sign picks the side, zero is white."""
     if value == 0.0:
         return _LEVELS
-    step = min(_LEVELS, math.ceil(abs(value) * _LEVELS - 1e-12))
+    step = min(_LEVELS, math.ceil(min(abs(value), 1.0) * _LEVELS - 1e-12))
     return _LEVELS + (step if value > 0 else -step)
 
 
