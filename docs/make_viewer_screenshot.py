@@ -47,9 +47,10 @@ def main(argv: list[str] | None = None) -> int:
             browser = playwright.chromium.launch(executable_path=options.chromium, headless=True, args=FLAGS)
             page = browser.new_page(viewport={"width": 1440, "height": 1000})
             page.goto(path.as_uri() + f"#step={options.step}")
-            page.evaluate(
-                "() => window.gradstep.viewer.pick(Number(Object.keys(window.gradstep.viewer).length && document.querySelector('#surface circle.pickable').dataset.example))"
-            )
+            example = "document.querySelector('#surface circle.pickable').dataset.example"
+            if options.example is not None:
+                example = str(options.example)
+            page.evaluate(f"() => window.gradstep.viewer.pick(Number({example}))")
             page.screenshot(path=options.output)
             browser.close()
     print(f"wrote {options.output}")

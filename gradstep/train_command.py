@@ -214,7 +214,8 @@ def run_train(options: argparse.Namespace, out: TextIO) -> int:
         every=options.every,
         class_names=classes,
         title=(
-            f"gradstep train: {Path(options.data).name} · MLP 2-{'-'.join(map(str, options.layers))}-{outputs} "
+            f"gradstep train: {Path(options.data).name} · "
+            f"MLP 2-{'-'.join(map(str, options.layers))}-{outputs} "
             f"{options.activation} · {options.loss} · {type(optimizer).__name__} lr {lr:g}"
         ),
     )

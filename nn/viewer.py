@@ -137,7 +137,7 @@ class _Evaluator:
         self.layer_sizes = self.model.sizes[1:]
         # How many parameters the layers up to l use (parameters() lists them layer by layer).
         counts = [len(layer.parameters()) for layer in self.model.layers]
-        self.prefix = [sum(counts[: l + 1]) for l in range(len(counts))]
+        self.prefix = [sum(counts[: layer + 1]) for layer in range(len(counts))]
         try:
             import numpy
         except ImportError:
@@ -242,7 +242,8 @@ def _points(X: object, where: str) -> list[list[float]]:
     if not is_sequence(X) or len(X) == 0:  # type: ignore[arg-type]
         raise ValueError(f"Recorder: {where} must be a non-empty list of [x1, x2] points, got {describe(X)}")
     points = []
-    for index, point in enumerate(X):  # type: ignore[attr-defined]
+    point: Any
+    for index, point in enumerate(X):  # type: ignore[arg-type]
         if not is_sequence(point) or len(point) != 2 or not all(is_finite_real(c) for c in point):
             raise ValueError(
                 f"Recorder: {where}[{index}] must be two finite numbers [x1, x2], got {describe(point)}"
@@ -291,7 +292,8 @@ class Recorder:
             raise TypeError(f"Recorder: model must be an nn.MLP, got {describe(model)}")
         if model.n_inputs != 2:
             raise ValueError(
-                f"Recorder: the viewer draws the input plane, so the model needs 2 inputs, got {model.n_inputs}"
+                "Recorder: the viewer draws the input plane, so the model needs 2 inputs, "
+                f"got {model.n_inputs}"
             )
         self.task = _task(loss)
         n_outputs = model.sizes[-1]
@@ -323,7 +325,8 @@ class Recorder:
         if class_names is not None:
             if not is_sequence(class_names) or len(class_names) != len(self.classes):
                 raise ValueError(
-                    f"Recorder: class_names must name the {len(self.classes)} classes, got {describe(class_names)}"
+                    f"Recorder: class_names must name the {len(self.classes)} classes, "
+                    f"got {describe(class_names)}"
                 )
             self.class_names = [str(name) for name in class_names]
         else:
@@ -337,8 +340,8 @@ class Recorder:
         if not is_sequence(y) or len(y) != n:  # type: ignore[arg-type]
             raise ValueError(f"Recorder: {where} must hold one label per point ({n}), got {describe(y)}")
         labels = []
-        n_outputs = self.task.binary or None
-        for index, label in enumerate(y):  # type: ignore[attr-defined]
+        label: Any
+        for index, label in enumerate(y):  # type: ignore[arg-type]
             if not is_finite_real(label):
                 raise ValueError(f"Recorder: {where}[{index}] must be a number, got {describe(label)}")
             value = float(label)
@@ -347,7 +350,7 @@ class Recorder:
                 raise ValueError(
                     f"Recorder: loss {self.task.name!r} takes labels {wanted}; {where}[{index}] is {label!r}"
                 )
-            if n_outputs is None and not (value.is_integer() and 0 <= value):
+            if not self.task.binary and not (value.is_integer() and value >= 0):
                 raise ValueError(
                     f"Recorder: {where}[{index}] must be a class index (0, 1, ...), got {label!r}"
                 )
@@ -367,7 +370,8 @@ class Recorder:
             for index, label in enumerate(labels):
                 if label >= n_classes:
                     raise ValueError(
-                        f"Recorder: {where}[{index}] is class {label:g}, but the model has {n_classes} outputs"
+                        f"Recorder: {where}[{index}] is class {label:g}, "
+                        f"but the model has {n_classes} outputs"
                     )
         return [float(k) for k in range(n_classes)]
 
@@ -568,7 +572,7 @@ def _levels(values: Any, scale: float = 1.0) -> list[int]:
 
 def _class_palette(n_classes: int) -> list[tuple[int, int, int]]:
     """_LEVELS shades per class, pale (uncertain) to strong (a large margin)."""
-    palette = []
+    palette: list[tuple[int, int, int]] = []
     for k in range(n_classes):
         colour = _hex(_CLASS_COLOURS[k % len(_CLASS_COLOURS)])
         palette.extend(_mix(_WHITE, colour, 0.2 + 0.65 * (s + 1) / _LEVELS) for s in range(_LEVELS))
@@ -833,7 +837,7 @@ class TrainingRun:
                 raise ValueError(f"TrainingRun: pickable must be >= 0, got {pickable}")
             count = min(n, pickable)
         else:
-            chosen = list(pickable)
+            chosen = list(pickable)  # type: ignore[arg-type]
             for example in chosen:
                 if isinstance(example, bool) or not isinstance(example, int) or not 0 <= example < n:
                     raise ValueError(

@@ -71,7 +71,7 @@ def _surface_uri(run: TrainingRun, index: int) -> str:
     return png_data_uri(_rows(levels, SURFACE_COLUMNS), _class_palette(len(run.recorder.classes)))
 
 
-def _tile_levels(values: Sequence[float]) -> list[int]:
+def _tile_levels(values: Any) -> list[int]:
     """One neuron's activations, scaled by its own largest |value| (all white when it is 0 everywhere)."""
     largest = float(max(abs(v) for v in values)) if not hasattr(values, "dtype") else float(abs(values).max())
     if largest == 0.0:
@@ -172,7 +172,8 @@ class _Chart:
         for value, label in ticks:
             y = self.y(value)
             parts.append(
-                f'<line class="grid" x1="{_PAD["left"]}" x2="{_CHART_WIDTH - _PAD["right"]}" y1="{y}" y2="{y}"/>'
+                f'<line class="grid" x1="{_PAD["left"]}" x2="{_CHART_WIDTH - _PAD["right"]}" '
+                f'y1="{y}" y2="{y}"/>'
             )
             parts.append(
                 f'<text class="tick" x="{_PAD["left"] - 6}" y="{y + 5}" text-anchor="end">{_e(label)}</text>'
@@ -180,10 +181,12 @@ class _Chart:
         bottom = _CHART_HEIGHT - 8
         parts.append(f'<text class="tick" x="{_PAD["left"]}" y="{bottom}">0</text>')
         parts.append(
-            f'<text class="tick" x="{_CHART_WIDTH - _PAD["right"]}" y="{bottom}" text-anchor="end">{self.n}</text>'
+            f'<text class="tick" x="{_CHART_WIDTH - _PAD["right"]}" y="{bottom}" '
+            f'text-anchor="end">{self.n}</text>'
         )
         parts.append(
-            f'<text class="tick" x="{(_CHART_WIDTH + _PAD["left"]) / 2}" y="{bottom}" text-anchor="middle">{_e(x_label)}</text>'
+            f'<text class="tick" x="{(_CHART_WIDTH + _PAD["left"]) / 2}" y="{bottom}" '
+            f'text-anchor="middle">{_e(x_label)}</text>'
         )
         return "".join(parts)
 
@@ -196,13 +199,13 @@ def _loss_chart(losses: list[float]) -> tuple[_Chart, list[tuple[float, str]]]:
     if log:
         lo, hi = 10 ** math.floor(math.log10(low)), 10 ** math.ceil(math.log10(high))
         chart = _Chart(len(losses), lo, hi, True)
-        ticks = []
+        log_ticks: list[tuple[float, str]] = []
         decade = lo
         while decade <= hi * 1.0001:
-            ticks.append((decade, f"{decade:g}"))
+            log_ticks.append((decade, f"{decade:g}"))
             decade *= 10
-        return chart, ticks
-    ticks = [0.0, *_axis_ticks(0.0, high * 1.08 if high > 0 else 1.0, edge=0.0)]
+        return chart, log_ticks
+    ticks: list[float] = [0.0, *_axis_ticks(0.0, high * 1.08 if high > 0 else 1.0, edge=0.0)]
     top = max(high * 1.05 if high > 0 else 1.0, ticks[-1])
     chart = _Chart(len(losses), 0.0, top, False)
     return chart, [(value, f"{value:g}") for value in ticks]
@@ -255,7 +258,8 @@ def build_viewer(
                 edges.append(position[f"layers.{layer}.neurons.{j}.w.{i}"])
                 (xa, ya), (xb, yb) = layout["nodes"][layer][i], layout["nodes"][layer + 1][j]
                 edge_svg.append(
-                    f'<line class="edge" x1="{xa + tile}" y1="{ya + tile_h / 2}" x2="{xb}" y2="{yb + tile_h / 2}">'
+                    f'<line class="edge" x1="{xa + tile}" y1="{ya + tile_h / 2}" '
+                    f'x2="{xb}" y2="{yb + tile_h / 2}">'
                     f"<title>{_e(names[edges[-1]])}</title></line>"
                 )
     edge_widths, edge_signs = _edge_widths(run, edges)
@@ -417,7 +421,8 @@ def _body(
         '<button id="back" title="One recorded step back (←)">◀ Step</button>'
         '<button id="play" title="Play / pause (space)">▶ Play</button>'
         '<button id="forward" title="One recorded step on (→)">Step ▶</button>'
-        f'<input id="scrub" type="range" min="0" max="{count - 1}" value="0" step="1" aria-label="recorded step">'
+        f'<input id="scrub" type="range" min="0" max="{count - 1}" value="0" step="1" '
+        'aria-label="recorded step">'
         '<label class="speed">speed <select id="speed">'
         '<option value="1000">1 step/s</option><option value="400">2.5 steps/s</option>'
         '<option value="200" selected>5 steps/s</option><option value="100">10 steps/s</option>'
@@ -431,7 +436,8 @@ def _body(
     )
     now = (
         '<div class="now">'
-        f'<span class="stat">step <b id="step-now">0</b> <span class="muted">of {len(run.losses) - 1}</span></span>'
+        '<span class="stat">step <b id="step-now">0</b> '
+        f'<span class="muted">of {len(run.losses) - 1}</span></span>'
         '<span class="stat">loss <b id="loss-now">—</b></span>'
         '<span class="stat">train acc <b id="train-acc-now">—</b></span>'
         f"{test_now}"
@@ -442,7 +448,8 @@ def _body(
     # Network tiles.
     net = [
         f'<div class="net" id="net" style="width:{layout["width"]}px;height:{layout["height"]}px">',
-        f'<svg class="edges" width="{layout["width"]}" height="{layout["height"]}" aria-hidden="true">{"".join(edge_svg)}</svg>',
+        f'<svg class="edges" width="{layout["width"]}" height="{layout["height"]}" aria-hidden="true">'
+        f"{''.join(edge_svg)}</svg>",
     ]
     detail = 0
     input_uris = [_input_tile_uri(run, 0), _input_tile_uri(run, 1)]
@@ -468,7 +475,8 @@ def _body(
                 f'width:{tile}px;height:{tile_h}px;{style}"{extra} title="{_e(caption)}">'
                 '<span class="marker"></span></div>'
                 f'<div class="tile-values" style="left:{left + tile + 3}px;top:{top}px;height:{tile_h}px">'
-                f'<span class="d" data-detail="{detail}"></span><span class="g" data-detail="{detail + 1}"></span></div>'
+                f'<span class="d" data-detail="{detail}"></span>'
+                f'<span class="g" data-detail="{detail + 1}"></span></div>'
             )
             detail += 2
         label_left = layout["nodes"][column][0][0]
@@ -488,26 +496,30 @@ def _body(
             cls = f"pt {where} c{k}" + (" pickable" if where == "train" and index in pick_set else "")
             attrs = f' data-example="{index}"' if where == "train" and index in pick_set else ""
             points.append(
-                f'<circle class="{cls}" cx="{geometry.px(x):.1f}" cy="{geometry.py(y):.1f}" r="{6 if where == "train" else 5}"{attrs}>'
-                f"<title>{where} example {index}: [{_fmt(x)}, {_fmt(y)}], {recorder.class_names[k]}</title></circle>"
+                f'<circle class="{cls}" cx="{geometry.px(x):.1f}" cy="{geometry.py(y):.1f}" '
+                f'r="{6 if where == "train" else 5}"{attrs}><title>{where} example {index}: '
+                f"[{_fmt(x)}, {_fmt(y)}], {_e(recorder.class_names[k])}</title></circle>"
             )
     neuron_lines = "".join(f'<line class="neuron-line" data-neuron="{j}"/>' for j in range(sizes[1]))
     x_ticks = _axis_ticks(geometry.x0, geometry.x1)
     y_ticks = _axis_ticks(geometry.y0, geometry.y1)
     axes = "".join(
-        f'<text class="axis" x="{geometry.px(v):.1f}" y="{height - 6}" text-anchor="middle">{_e(f"{v:g}")}</text>'
+        f'<text class="axis" x="{geometry.px(v):.1f}" y="{height - 6}" '
+        f'text-anchor="middle">{_e(f"{v:g}")}</text>'
         for v in x_ticks
     ) + "".join(
         f'<text class="axis" x="6" y="{geometry.py(v) + 5:.1f}">{_e(f"{v:g}")}</text>' for v in y_ticks
     )
     surface = (
         f'<svg id="surface" viewBox="0 0 {width} {height}" role="img" aria-label="decision surface">'
-        f'<image id="surface-image" x="0" y="0" width="{width}" height="{height}" preserveAspectRatio="none"/>'
+        f'<image id="surface-image" x="0" y="0" width="{width}" height="{height}" '
+        'preserveAspectRatio="none"/>'
         f'<g class="neuron-lines">{neuron_lines}</g>{axes}<g class="points">{"".join(points)}</g>'
         '<circle id="pick-ring" r="11" class="hidden"/></svg>'
     )
     legend = "".join(
-        f'<span class="swatch" style="background:{_CLASS_COLOURS[k % len(_CLASS_COLOURS)]}"></span>{_e(name)} '
+        f'<span class="swatch" style="background:{_CLASS_COLOURS[k % len(_CLASS_COLOURS)]}"></span>'
+        f"{_e(name)} "
         for k, name in enumerate(recorder.class_names)
     )
 
@@ -527,8 +539,10 @@ def _body(
     )
     accuracy_svg = (
         f'<svg class="chart" id="accuracy-chart" viewBox="0 0 {_CHART_WIDTH} {_CHART_HEIGHT}">'
-        f"{accuracy_chart.frame(acc_ticks, 'training step')}{accuracy_chart.polyline(run.train_accuracy, 'curve train')}"
-        f'{test_curve}<line class="now-line" id="accuracy-marker" y1="{_PAD["top"]}" y2="{_CHART_HEIGHT - _PAD["bottom"]}"/>'
+        f"{accuracy_chart.frame(acc_ticks, 'training step')}"
+        f"{accuracy_chart.polyline(run.train_accuracy, 'curve train')}{test_curve}"
+        f'<line class="now-line" id="accuracy-marker" y1="{_PAD["top"]}" '
+        f'y2="{_CHART_HEIGHT - _PAD["bottom"]}"/>'
         '<circle class="now-dot train" id="train-dot" r="5"/></svg>'
     )
     acc_legend = '<span class="key train"></span>train' + (
@@ -544,8 +558,9 @@ def _body(
         for k, name in enumerate(chain_names)
     )
     pick_help = (
-        f"Click a ringed point on the surface ({len(picks)} of {len(recorder.X)} training points are recorded in"
-        " detail) to see its loss graph: each neuron's value (data) and the grad of that example's loss."
+        f"Click a ringed point on the surface ({len(picks)} of {len(recorder.X)} training points are "
+        "recorded in detail) to see its loss graph: each neuron's value (data) and the grad of that "
+        "example's loss."
         if picks
         else "No example was recorded in detail (pickable=0)."
     )
@@ -569,7 +584,8 @@ def _body(
         '<p class="help">At the current step: each parameter\'s value (before the update), its grad, the '
         "optimiser's state after the step, and the update (new value − value). Blue: positive, orange: "
         "negative.</p>"
-        f'<div class="table-box"><table id="optimiser"><thead><tr>{header_cells}</tr></thead><tbody>{rows}</tbody></table></div>'
+        f'<div class="table-box"><table id="optimiser"><thead><tr>{header_cells}</tr></thead>'
+        f"<tbody>{rows}</tbody></table></div>"
         "</section>"
     )
 

@@ -175,7 +175,11 @@ def test_noise_free_circles_lie_on_their_two_radii():
     assert len(X) == 41 and y.count(0) == 20 and y.count(1) == 21
     for (a, b), label in zip(X, y):
         assert math.hypot(a, b) == pytest.approx(1.0 if label == 0 else 0.3)
-    assert nn.make_circles(41, 0.05, rng=4) == nn.make_circles(41, 0.05, rng=4) != nn.make_circles(41, 0.05, rng=5)
+    assert (
+        nn.make_circles(41, 0.05, rng=4)
+        == nn.make_circles(41, 0.05, rng=4)
+        != nn.make_circles(41, 0.05, rng=5)
+    )
 
 
 def test_noise_free_spiral_arms_wind_outwards_half_a_turn_apart():

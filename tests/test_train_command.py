@@ -19,7 +19,9 @@ def viewer_data(path) -> dict:
 
 def test_train_writes_the_page_and_its_stepper_pages(tmp_path, capsys):
     output = tmp_path / "training.html"
-    code = cli.main(["train", "--data", "xor", "--samples", "40", "--layers", "6", "--steps", "5", "-o", str(output)])
+    code = cli.main(
+        ["train", "--data", "xor", "--samples", "40", "--layers", "6", "--steps", "5", "-o", str(output)]
+    )
     assert code == 0
     out = capsys.readouterr().out
     assert "data: 30 training and 10 test points, classes 0, 1" in out
@@ -35,12 +37,27 @@ def test_train_writes_the_page_and_its_stepper_pages(tmp_path, capsys):
         (["--data", "circles", "--loss", "binary_cross_entropy_with_logits", "--optimizer", "adam"], "Adam"),
         (["--data", "spiral", "--loss", "cross_entropy", "--activation", "tanh"], "cross_entropy"),
         (["--data", "moons", "--loss", "squared_error", "--momentum", "0.9"], "velocity"),
-        (["--data", "moons", "--loss", "binary_cross_entropy", "--test-fraction", "0"], "binary_cross_entropy"),
+        (
+            ["--data", "moons", "--loss", "binary_cross_entropy", "--test-fraction", "0"],
+            "binary_cross_entropy",
+        ),
     ],
 )
 def test_every_dataset_loss_and_optimiser(tmp_path, capsys, options, expected):
     output = tmp_path / "t.html"
-    args = ["train", *options, "--samples", "24", "--layers", "4", "--steps", "3", "--no-steppers", "-o", str(output)]
+    args = [
+        "train",
+        *options,
+        "--samples",
+        "24",
+        "--layers",
+        "4",
+        "--steps",
+        "3",
+        "--no-steppers",
+        "-o",
+        str(output),
+    ]
     assert cli.main(args) == 0
     assert expected in output.read_text(encoding="utf-8")
     assert not (tmp_path / "t_steppers").exists()
@@ -105,5 +122,10 @@ def test_train_is_listed_in_the_help(capsys):
 
 def test_an_unwritable_output_is_one_line_and_exit_code_1(tmp_path, capsys):
     output = tmp_path / "missing-folder" / "t.html"
-    assert cli.main(["train", "--samples", "12", "--layers", "3", "--steps", "1", "--no-steppers", "-o", str(output)]) == 1
+    assert (
+        cli.main(
+            ["train", "--samples", "12", "--layers", "3", "--steps", "1", "--no-steppers", "-o", str(output)]
+        )
+        == 1
+    )
     assert "gradstep train: error: could not write" in capsys.readouterr().err

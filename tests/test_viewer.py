@@ -11,14 +11,24 @@ import pytest
 
 import nn
 from autograd import Value
-from nn.viewer import SURFACE_COLUMNS, TILE_COLUMNS, Recorder, _diverging_palette, _level, png_data_uri
+from nn.viewer import (
+    SURFACE_COLUMNS,
+    TILE_COLUMNS,
+    Recorder,
+    _diverging_palette,
+    _level,
+    _levels,
+    png_data_uri,
+)
 
 
 def moons(n: int = 40, seed: int = 0):
     return nn.make_moons(n, 0.1, labels=(-1, 1), rng=seed)
 
 
-def make_run(optimizer_name: str = "sgd", steps: int = 6, *, every=None, max_frames=100, record=True, **kwargs):
+def make_run(
+    optimizer_name: str = "sgd", steps: int = 6, *, every=None, max_frames=100, record=True, **kwargs
+):
     """A small relu net on moons, trained with micrograd's loss; returns (model, history, X, y)."""
     X, y = moons()
     X_test, y_test = moons(12, seed=5)
@@ -63,7 +73,7 @@ def eager_activations(run, values, point):
 @pytest.mark.parametrize("optimizer_name", ["sgd", "momentum", "adam"])
 def test_recording_changes_no_number_and_records_values_grads_and_state(optimizer_name):
     _, recorded, *_ = make_run(optimizer_name)
-    model, plain, X, y, optimizer, loss_fn = make_run(optimizer_name, record=False, steps=0)
+    model, plain, _, _, optimizer, loss_fn = make_run(optimizer_name, record=False, steps=0)
     assert plain.run is None
     # Replay the plain run by hand and compare every recorded frame bit for bit.
     run = recorded.run
@@ -81,7 +91,9 @@ def test_recording_changes_no_number_and_records_values_grads_and_state(optimize
             assert list(frame.state) == ["velocity"] and frame.state["velocity"] == optimizer.momentum_buffers
         elif optimizer_name == "adam":
             assert list(frame.state) == ["m", "v"]
-            assert frame.state["m"] == optimizer.first_moments and frame.state["v"] == optimizer.second_moments
+            assert (
+                frame.state["m"] == optimizer.first_moments and frame.state["v"] == optimizer.second_moments
+            )
         else:
             assert frame.state == {}
     assert [f.new_values for f in run.frames[:-1]] == [f.values for f in run.frames[1:]]
@@ -106,7 +118,11 @@ def test_surface_and_heatmaps_equal_the_eager_engine_at_several_steps():
     for index in (0, 2, 4):
         values = run.frames[index].values
         xs, ys, decision = run.surface(index)
-        assert len(xs) == len(decision) == SURFACE_COLUMNS * round(SURFACE_COLUMNS * run.geometry.height / run.geometry.width)
+        assert (
+            len(xs)
+            == len(decision)
+            == SURFACE_COLUMNS * round(SURFACE_COLUMNS * run.geometry.height / run.geometry.width)
+        )
         for k in range(0, len(xs), 53):
             score = eager_activations(run, values, (xs[k], ys[k]))[-1][0]
             assert decision[k] == pytest.approx(score / 2.0, rel=1e-12, abs=1e-14)  # hinge: colour scale 2
@@ -121,7 +137,7 @@ def test_surface_and_heatmaps_equal_the_eager_engine_at_several_steps():
 
 
 def test_without_numpy_the_eager_engine_evaluates_the_same_grids(monkeypatch):
-    _, history, X, y, *_ = make_run(steps=2)
+    _, history, *_ = make_run(steps=2)
     compiled_xs, _, compiled = history.run.surface(1)
     _, _, compiled_grids = history.run.neuron_grids(1)
     monkeypatch.setitem(sys.modules, "numpy", None)  # `import numpy` now raises ImportError
@@ -167,7 +183,9 @@ def test_every_kth_step_and_the_last_are_recorded_and_the_page_says_so():
     _, history, *_ = make_run(steps=10, every=4)
     assert history.run.steps == [0, 4, 8, 9]
     page = history.run.html(pickable=0)
-    assert "This page holds 4 recorded steps (every 4th step and the last: 0, 4, 8, 9) of a 10-step run." in page
+    assert (
+        "This page holds 4 recorded steps (every 4th step and the last: 0, 4, 8, 9) of a 10-step run." in page
+    )
 
 
 def test_a_run_stopped_early_keeps_its_last_completed_step():
@@ -190,7 +208,9 @@ def test_multiclass_losses_colour_by_the_predicted_class():
     model = nn.MLP(2, [6, 2], activation="tanh", rng=1)
     optimizer = nn.Adam(model.parameters(), lr=0.05)
     recorder = Recorder(model, X, y, loss=nn.cross_entropy, class_names=["same sign", "different"])
-    history = nn.fit(lambda: nn.cross_entropy([model(x) for x in X], y), optimizer, 3, progress=False, record=recorder)
+    history = nn.fit(
+        lambda: nn.cross_entropy([model(x) for x in X], y), optimizer, 3, progress=False, record=recorder
+    )
     run = history.run
     xs, ys, margins = run.surface(2)
     classes = run.surface_classes(2)
@@ -233,6 +253,10 @@ def test_colour_levels_are_white_at_zero_and_saturate_at_one():
     assert _level(1.0) == 20 and _level(5.0) == 20 and _level(-1.0) == 0 and _level(-math.inf) == 0
     assert _level(0.1) == 11 and _level(0.10001) == 12
     assert _diverging_palette()[10] == (255, 255, 255)
+    numpy = pytest.importorskip("numpy")
+    values = [0.0, -0.0, 1e-300, 0.1, 0.10001, -0.55, 0.999999, 1.0, 3.0, -7.5, -1e-12]
+    assert _levels(numpy.array(values)) == [_level(v) for v in values]  # the vectorised path agrees
+    assert _levels(numpy.array(values), 2.5) == [_level(v / 2.5) for v in values] == _levels(values, 2.5)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -261,7 +285,11 @@ NET = nn.MLP(2, [3, 1], rng=0)
         ((NET, X4, [0, 1, 1, 0]), {"loss": "binary_cross_entropy"}, "output activation must be 'sigmoid'"),
         ((NET, X4, [0, 1, 1, 0]), {"loss": "cross_entropy"}, "needs one output per class (at least 2)"),
         ((nn.MLP(2, [3, 2]), X4, Y4), {}, "loss 'hinge' scores one output, but the model has 2"),
-        ((nn.MLP(2, [3, 2]), X4, [0, 1, 2, 0]), {"loss": "cross_entropy"}, "y[2] is class 2, but the model has 2"),
+        (
+            (nn.MLP(2, [3, 2]), X4, [0, 1, 2, 0]),
+            {"loss": "cross_entropy"},
+            "y[2] is class 2, but the model has 2",
+        ),
         ((nn.MLP(2, [3, 2]), X4, [0, 1, 0.5, 0]), {"loss": "cross_entropy"}, "y[2] must be a class index"),
         ((NET, X4, [2, 2, 2, 2]), {"loss": "squared_error"}, "needs exactly two label values, got [2.0]"),
     ],
@@ -277,12 +305,12 @@ def test_a_recorder_records_one_fit_and_only_its_models_parameters():
     recorder = Recorder(model, X4, Y4)
     loss_fn = lambda: nn.hinge([model(x) for x in X4], Y4)  # noqa: E731
     nn.fit(loss_fn, nn.SGD(model.parameters(), lr=0.1), 1, progress=False, record=recorder)
-    with pytest.raises(ValueError, match="already recorded a run; make a new nn.Recorder"):
+    with pytest.raises(ValueError, match=r"already recorded a run; make a new nn\.Recorder"):
         nn.fit(loss_fn, nn.SGD(model.parameters(), lr=0.1), 1, progress=False, record=recorder)
     other = nn.MLP(2, [3, 1], rng=1)
-    with pytest.raises(ValueError, match="does not update the recorded model's parameters"):
+    with pytest.raises(ValueError, match=r"does not update the recorded model's parameters"):
         nn.fit(loss_fn, nn.SGD(other.parameters(), lr=0.1), 1, progress=False, record=Recorder(model, X4, Y4))
-    with pytest.raises(TypeError, match="record must be an nn.Recorder"):
+    with pytest.raises(TypeError, match=r"record must be an nn\.Recorder"):
         nn.fit(loss_fn, nn.SGD(model.parameters(), lr=0.1), 1, progress=False, record=object())
 
 

@@ -29,7 +29,7 @@ def embedded(page: str) -> dict:
 def demo_page(tmp_path_factory):
     """The moons demo's recorded run and its training.html (with the default stepper pages)."""
     folder = tmp_path_factory.mktemp("moons")
-    _, history, X, y = two_moons.train(progress="none")
+    _, history, _, _ = two_moons.train(progress="none")
     path = two_moons.write_training_page(history, folder)
     return history, path
 
@@ -39,7 +39,11 @@ def small_run(steps: int = 4):
     model = nn.MLP(2, [4, 3, 1], activation="relu", rng=2)
     recorder = nn.Recorder(model, X, y, loss="hinge", title="a <small> & 'quoted' run")
     history = nn.fit(
-        lambda: nn.hinge([model(x) for x in X], y), nn.SGD(model.parameters(), lr=0.2), steps, progress=False, record=recorder
+        lambda: nn.hinge([model(x) for x in X], y),
+        nn.SGD(model.parameters(), lr=0.2),
+        steps,
+        progress=False,
+        record=recorder,
     )
     return history
 
@@ -63,7 +67,9 @@ def test_page_is_one_self_contained_file_within_its_size_budget(demo_page):
     assert data["loss"] == [f"{loss:.6g}" for loss in history.losses]
     assert all(uri.startswith("data:image/png;base64,") for uri in data["surface"] + data["sprite"])
     steppers = sorted((path.parent / "training_steppers").glob("*.html"))
-    assert len(steppers) == 4 and sorted(data["steppers"].values()) == [f"training_steppers/{p.name}" for p in steppers]
+    assert len(steppers) == 4 and sorted(data["steppers"].values()) == [
+        f"training_steppers/{p.name}" for p in steppers
+    ]
 
 
 def test_page_escapes_the_title_and_shows_every_column():
@@ -101,7 +107,8 @@ _STATE = """() => ({
     test: document.getElementById("test-acc-now").textContent,
     surface: document.getElementById("surface-image").getAttribute("href"),
     scrub: document.getElementById("scrub").value,
-    cells: Array.from(document.querySelectorAll("#optimiser tbody tr:first-child td")).map((td) => td.textContent),
+    cells: Array.from(document.querySelectorAll("#optimiser tbody tr:first-child td"))
+        .map((td) => td.textContent),
 })"""
 
 
@@ -112,7 +119,10 @@ def open_page(browser, path: Path, fragment: str = ""):
     allowed = {path.resolve().as_uri()}
     page.on("console", lambda message: problems.append(f"console {message.type}: {message.text}"))
     page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
-    page.on("request", lambda request: None if request.url.split("#")[0] in allowed else problems.append(request.url))
+    page.on(
+        "request",
+        lambda request: None if request.url.split("#")[0] in allowed else problems.append(request.url),
+    )
     page.goto(path.resolve().as_uri() + fragment)
     return page, problems, allowed
 
@@ -144,7 +154,9 @@ def test_play_scrub_and_a_random_step_show_the_recorded_numbers(browser, demo_pa
     page.wait_for_timeout(600)
     assert page.evaluate(_STATE)["index"] == paused["index"]
     assert paused["surface"] != first_surface
-    assert {key: paused[key] for key in ("step", "loss", "train", "test")} == expected(history, paused["index"])
+    assert {key: paused[key] for key in ("step", "loss", "train", "test")} == expected(
+        history, paused["index"]
+    )
     page.locator("#scrub").fill("99")  # scrub to the last recorded step
     last = page.evaluate(_STATE)
     assert last["index"] == 99 and last["loss"] == f"{history.losses[99]:.6g}" == "0.0109784"
@@ -161,7 +173,10 @@ def test_play_scrub_and_a_random_step_show_the_recorded_numbers(browser, demo_pa
     assert page.evaluate(_STATE)["index"] == k - 1
     page.keyboard.press("Home")
     assert page.evaluate(_STATE)["index"] == 0
-    assert page.evaluate("() => parseFloat(getComputedStyle(document.getElementById('loss-now')).fontSize)") >= 20
+    assert (
+        page.evaluate("() => parseFloat(getComputedStyle(document.getElementById('loss-now')).fontSize)")
+        >= 20
+    )
     page.close()
     assert problems == []
 
