@@ -142,13 +142,17 @@ class _Evaluator:
             import numpy
         except ImportError:
             self.numpy: Any = None
-            self.functions: list[list[Any]] = []
+            self._functions: dict[int, list[Any]] = {}
             return
         self.numpy = numpy
-        self.functions = [
-            [self._compile(layer, neuron) for neuron in range(size)]
-            for layer, size in enumerate(self.layer_sizes)
-        ]
+        self._functions = {}
+
+    def functions(self, layer: int) -> list[Any]:
+        """The compiled activation of every neuron of `layer` (compiled on first use: recording
+        during `fit` needs only the output layer's)."""
+        if layer not in self._functions:
+            self._functions[layer] = [self._compile(layer, j) for j in range(self.layer_sizes[layer])]
+        return self._functions[layer]
 
     def _forward(self, x: Sequence[Value | float], last_layer: int) -> list[tuple[Value, ...]]:
         activations: tuple[Any, ...] = tuple(x)
@@ -190,7 +194,7 @@ class _Evaluator:
                 shared = list(values[: self.prefix[layer]])
                 result[layer] = [
                     function.batched(xs, ys, *shared, reduction="none").outputs
-                    for function in self.functions[layer]
+                    for function in self.functions(layer)
                 ]
             return result
         self.set(values)

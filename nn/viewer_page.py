@@ -366,7 +366,39 @@ def build_viewer(
         data=data,
         data_id="viewer-data",
     )
-    return Page(document, title=heading, height=900)
+    return Page(document, title=heading, height=900, fallback_svg=_fallback_svg(run, heading, surfaces[-1]))
+
+
+def _fallback_svg(run: TrainingRun, heading: str, surface_uri: str) -> str:
+    """A static picture for notebook viewers that strip scripts: the last recorded step's surface."""
+    recorder = run.recorder
+    geometry = run.geometry
+    frame = run.frames[-1]
+    width, height = geometry.width, geometry.height
+    dots = []
+    for where, X, targets in (
+        ("train", recorder.X, recorder.targets),
+        ("test", recorder.X_test, recorder.test_targets),
+    ):
+        for (x, y), target in zip(X, targets):
+            colour = _CLASS_COLOURS[_class_index(recorder, target) % len(_CLASS_COLOURS)]
+            paint = f'fill="{colour}" stroke="#fff"' if where == "train" else f'fill="#fff" stroke="{colour}"'
+            dots.append(
+                f'<circle cx="{geometry.px(x):.1f}" cy="{geometry.py(y):.1f}" r="5" {paint} '
+                'stroke-width="2"/>'
+            )
+    caption = (
+        f"{heading}: step {frame.step}, loss {frame.loss:.6g}, "
+        f"train accuracy {_percent(run.train_accuracy[frame.step])}"
+    )
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height + 28}" '
+        f'viewBox="0 0 {width} {height + 28}" font-family="sans-serif">'
+        f'<text x="4" y="18" font-size="13">{_e(caption)}</text><g transform="translate(0 28)">'
+        f'<image href="{surface_uri}" x="0" y="0" width="{width}" height="{height}" '
+        'preserveAspectRatio="none"/>'
+        f"{''.join(dots)}</g></svg>"
+    )
 
 
 def _class_index(recorder: Any, target: float) -> int:

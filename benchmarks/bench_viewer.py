@@ -1,0 +1,151 @@
+"""The training viewer: recording overhead against a plain `fit`, page build time, page size, load time.
+
+    python benchmarks/bench_viewer.py [--rounds 3] [--chromium /usr/bin/chromium]
+
+The run is the moons demo's: micrograd's 2-16-16-1 relu MLP, 100 full-batch SGD steps on 100 points
+(50 more as the test set). Correctness first: the recorded run's losses must equal the plain run's bit
+for bit. Then plain and recorded fits alternate for `--rounds` rounds in this one process (the ratio of
+the medians is the overhead). The page is built once without stepper pages (they are the stepper's
+cost, not the viewer's) and once with the default four; its size is checked against the 5 MB budget,
+and Chromium (headless, via Playwright) opens it from disk three times: the load time is from
+navigation until ``window.gradstep.viewer`` exists; a step is timed inside the page, from ``go(n)``
+until the frame after it is painted (two animation frames, so at least one 60 Hz frame is included).
+Targets: recording overhead ≤ 25 %, page ≤ 5 MB, load < 1 s, a step < 50 ms. MISSED targets print.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))  # run from a checkout without installing
+
+from demos import two_moons  # noqa: E402
+
+TARGETS = {"overhead": 0.25, "size": 5_000_000, "load": 1.0, "step": 0.050}
+FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+]
+
+
+def timed_train(record: bool):
+    started = time.perf_counter()
+    _, history, _, _ = two_moons.train(progress="none", record=record)
+    return time.perf_counter() - started, history
+
+
+def browser_times(path: Path, chromium: str) -> tuple[list[float], float, float]:
+    from playwright.sync_api import sync_playwright
+
+    loads, steps, scripts = [], [], []
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium, headless=True, args=FLAGS)
+        for _ in range(3):
+            page = browser.new_page()
+            page.set_viewport_size({"width": 1280, "height": 800})
+            started = time.perf_counter()
+            page.goto(path.as_uri())
+            page.wait_for_function("() => window.gradstep && window.gradstep.viewer")
+            loads.append(time.perf_counter() - started)
+            # In the page: the script's work for go(n), and until the frame after it is painted.
+            timings = page.evaluate(
+                """async () => {
+                    const viewer = window.gradstep.viewer, script = [], painted = [];
+                    const frame = () => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)));
+                    for (let n = 0; n < 30; n++) {
+                        await frame();
+                        const start = performance.now();
+                        viewer.go((n * 37) % viewer.count);
+                        script.push(performance.now() - start);
+                        await frame();
+                        painted.push(performance.now() - start);
+                    }
+                    return [script, painted];
+                }"""
+            )
+            scripts.extend(t / 1000 for t in timings[0])
+            steps.extend(t / 1000 for t in timings[1])
+            page.close()
+        browser.close()
+    return loads, statistics.median(scripts), statistics.median(steps)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--chromium", default="/usr/bin/chromium")
+    options = parser.parse_args(argv)
+
+    _, plain = timed_train(False)
+    _, recorded = timed_train(True)
+    if plain.losses != recorded.losses:
+        print("ERROR: recording changed the training (losses differ)")
+        return 1
+    plain_times, recorded_times = [], []
+    for _ in range(options.rounds):
+        plain_times.append(timed_train(False)[0])
+        seconds, recorded = timed_train(True)
+        recorded_times.append(seconds)
+    overhead = statistics.median(recorded_times) / statistics.median(plain_times) - 1.0
+    run = recorded.run
+    missed = []
+    print(
+        f"fit, 100 steps: plain {statistics.median(plain_times):.2f} s, recorded "
+        f"{statistics.median(recorded_times):.2f} s (median of {options.rounds}): overhead {overhead:+.1%}"
+    )
+    if overhead > TARGETS["overhead"]:
+        missed.append(f"recording overhead {overhead:.1%} > {TARGETS['overhead']:.0%}")
+
+    with tempfile.TemporaryDirectory() as folder:
+        started = time.perf_counter()
+        page = run.page()
+        build = time.perf_counter() - started
+        path = page.save(Path(folder) / "training.html")
+        size = path.stat().st_size
+        started = time.perf_counter()
+        run.write_html(Path(folder) / "with_steppers.html")
+        build_all = time.perf_counter() - started
+        steppers = sorted((Path(folder) / "with_steppers_steppers").glob("*.html"))
+        stepper_bytes = sum(p.stat().st_size for p in steppers)
+        print(
+            f"page build: {build:.1f} s ({len(run.frames)} recorded steps); with the {len(steppers)} default "
+            f"stepper pages {build_all:.1f} s"
+        )
+        print(
+            f"page size: {size / 1e6:.2f} MB (budget {TARGETS['size'] / 1e6:.0f} MB); stepper pages "
+            f"{stepper_bytes / 1e6:.1f} MB in their folder"
+        )
+        if size > TARGETS["size"]:
+            missed.append(f"page size {size / 1e6:.2f} MB > {TARGETS['size'] / 1e6:.0f} MB")
+        try:
+            loads, script, step = browser_times(path, options.chromium)
+        except Exception as error:  # no Playwright or no Chromium: say so, time the rest
+            print(f"browser timing skipped: {str(error).splitlines()[0]}")
+        else:
+            load = statistics.median(loads)
+            print(
+                f"Chromium: load {load * 1000:.0f} ms "
+                f"(median of 3: {', '.join(f'{t * 1000:.0f}' for t in loads)}), "
+                f"a step: go(n) {script * 1000:.1f} ms of script, {step * 1000:.1f} ms until the next frame "
+                "is painted (medians of 90)"
+            )
+            if load > TARGETS["load"]:
+                missed.append(f"load {load:.2f} s > {TARGETS['load']} s")
+            if step > TARGETS["step"]:
+                missed.append(f"step {step * 1000:.0f} ms > {TARGETS['step'] * 1000:.0f} ms")
+    for line in missed:
+        print(f"MISSED: {line}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
