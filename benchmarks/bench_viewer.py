@@ -60,7 +60,8 @@ def browser_times(path: Path, chromium: str) -> tuple[list[float], float, float]
             timings = page.evaluate(
                 """async () => {
                     const viewer = window.gradstep.viewer, script = [], painted = [];
-                    const frame = () => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)));
+                    const frame = () =>
+                        new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)));
                     for (let n = 0; n < 30; n++) {
                         await frame();
                         const start = performance.now();
