@@ -41,15 +41,34 @@
     }
   }
 
-  function showTable(n) {
-    const columns = data.table[n].map((text) => text.split(" "));
-    const signs = data.tableSigns[n];
-    rows.forEach((cells, r) => {
-      cells.forEach((cell, c) => {
-        cell.textContent = columns[c][r];
-        cell.className = SIGN_CLASS[signs[c][r]];
+  // Only the rows in view of the table's scroll box are filled in (hundreds of parameters would make
+  // every step re-lay out the whole table); scrolling fills in the rows that come into view.
+  const tableBox = document.querySelector(".table-box");
+  let tableColumns = null;
+  let tableSigns = null;
+  let tableStep = -1;
+
+  function fillRows() {
+    if (rows.length === 0) return;
+    const rowHeight = rows[0][0].parentElement.offsetHeight || 20;
+    const first = Math.max(0, Math.floor(tableBox.scrollTop / rowHeight) - 4);
+    const last = Math.min(rows.length - 1, first + Math.ceil(tableBox.clientHeight / rowHeight) + 8);
+    for (let r = first; r <= last; r++) {
+      const row = rows[r][0].parentElement;
+      if (row.dataset.step === String(tableStep)) continue;
+      row.dataset.step = String(tableStep);
+      rows[r].forEach((cell, c) => {
+        cell.textContent = tableColumns[c][r];
+        cell.className = SIGN_CLASS[tableSigns[c][r]];
       });
-    });
+    }
+  }
+
+  function showTable(n) {
+    tableColumns = data.table[n].map((text) => text.split(" "));
+    tableSigns = data.tableSigns[n];
+    tableStep = n;
+    fillRows();
   }
 
   function showPick(n) {
@@ -213,6 +232,7 @@
       play();
     }
   });
+  tableBox.addEventListener("scroll", fillRows, { passive: true });
   document.querySelectorAll("#surface circle.pickable").forEach((circle) => {
     circle.addEventListener("click", () => pick(circle.dataset.example));
   });

@@ -167,6 +167,17 @@ def test_play_scrub_and_a_random_step_show_the_recorded_numbers(browser, demo_pa
     assert last["train"] == "100.0%"
     assert last["cells"][0] == _fmt(history.run.frames[99].values[0])
     assert page.is_disabled("#forward")
+    # The table fills in the rows that scroll into view, with the values of the step shown.
+    page.evaluate(
+        "() => { const box = document.querySelector('.table-box'); box.scrollTop = box.scrollHeight; }"
+    )
+    page.wait_for_timeout(200)
+    last_row = page.evaluate(
+        "() => Array.from(document.querySelectorAll('#optimiser tbody tr:last-child td'))"
+        ".map((td) => td.textContent)"
+    )
+    frame = history.run.frames[99]
+    assert last_row[:2] == [_fmt(frame.values[-1]), _fmt(frame.grads[-1])]
     k = random.Random(13).randrange(1, 99)
     page.evaluate(f"() => {{ window.location.hash = 'step={k}'; }}")
     page.wait_for_function(f"() => window.gradstep.viewer.index === {k}")
