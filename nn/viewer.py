@@ -32,6 +32,7 @@ training examples; 100 steps of the moons demo make a page of about 3 MB (target
 from __future__ import annotations
 
 import base64
+import copy
 import math
 import os
 import struct
@@ -237,6 +238,7 @@ class Frame:
     new_values: list[float]
     loss: float
     lr: float | None
+    optimizer_state: dict[str, Any] = field(default_factory=dict, repr=False)  # state_dict() before the step
 
 
 _STATE_NAMES = {"momentum_buffers": "velocity", "first_moments": "m", "second_moments": "v"}
@@ -404,9 +406,11 @@ class Recorder:
         self._state_keys: list[str] | None = None
         self._pending: Frame | None = None
         self.optimizer_text = _describe_optimizer(optimizer)
+        self._optimizer = optimizer
 
     def _before_step(self, step: int, optimizer: Optimizer) -> None:
         self._values = [p.data for p in self.parameters]
+        self._state_before = optimizer.state_dict()
         try:
             self._lr: float | None = optimizer.current_lr
         except ValueError:
@@ -431,6 +435,7 @@ class Recorder:
             new_values=[p.data for p in self.parameters],
             loss=loss,
             lr=self._lr,
+            optimizer_state=self._state_before,
         )
         if step % self._every == 0 or step == self._planned - 1:
             self.frames.append(frame)
@@ -876,8 +881,11 @@ class TrainingRun:
         return task.loss(scores, int(target)).data
 
     def write_stepper(self, example: int, index: int, path: str | os.PathLike[str]) -> Path:
-        """A stepper page (`autograd.write_stepper_html`) of training example `example`'s loss under the
-        parameters of recorded step `index`: backprop through that example's graph, edge by edge."""
+        """A stepper page (`autograd.write_stepper_html`) of training example `example`'s whole training
+        step at recorded step `index`: the forward pass of its loss under that step's parameters, the
+        backward pass edge by edge, the optimiser's update (with its state at that step: velocity, m,
+        v, the learning rate of the schedule) taken on this one example's gradient, and its loss
+        after the update. The recorded run and model are left as they are."""
         from autograd.drawing.page import write_stepper_html
 
         run = self.recorder
@@ -887,24 +895,34 @@ class TrainingRun:
                 f"TrainingRun: example {example!r} is not one of the {len(run.X)} training points"
             )
         model = _clone(run.model)
-        for parameter, value in zip(model.parameters(), frame.values):
+        clones = model.parameters()
+        for parameter, value in zip(clones, frame.values):
             parameter.data = value
-        x = [Value(run.X[example][0], "x₁"), Value(run.X[example][1], "x₂")]
-        outputs = model(x)
+        # The optimiser with the clone's parameters in place of the model's, at its state before the step.
+        memo: dict[int, Any] = {id(p): q for p, q in zip(run.parameters, clones)}
+        optimizer = copy.deepcopy(run._optimizer, memo)
+        optimizer.load_state_dict(frame.optimizer_state)
         target = run.targets[example]
-        if run.task.binary:
-            outputs.label = "score"  # type: ignore[union-attr]
-            loss = run.task.loss(outputs, target)
-        else:
-            loss = run.task.loss(outputs, int(target))
-        loss.label = "loss"
+        point = run.X[example]
+
+        def example_loss() -> Value:
+            outputs = model([Value(point[0], "x₁"), Value(point[1], "x₂")])
+            if run.task.binary:
+                outputs.label = "score"  # type: ignore[union-attr]
+                loss = run.task.loss(outputs, target)
+            else:
+                loss = run.task.loss(outputs, int(target))
+            loss.label = "loss"
+            return loss
+
         Path(path).parent.mkdir(parents=True, exist_ok=True)
         title = (
-            f"Example {example} (x = [{_fmt(run.X[example][0])}, {_fmt(run.X[example][1])}], label "
+            f"Example {example} (x = [{_fmt(point[0])}, {_fmt(point[1])}], label "
             f"{run.class_names[_class_of(run.task, run.classes, target)]}) at training step {frame.step}: "
-            f"backprop through its {run.task.name} loss"
+            f"its {run.task.name} loss, backprop, and {type(optimizer).__name__}'s update on this "
+            "example alone"
         )
-        return write_stepper_html(loss, path, title=title, parameters=model)
+        return write_stepper_html(example_loss, path, optimizer, title=title, parameters=model)
 
 
 def _loss_chain(loss: Value, outputs: set[Value]) -> list[Value]:
