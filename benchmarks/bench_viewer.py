@@ -1,14 +1,14 @@
 """The training viewer: recording overhead against a plain `fit`, page build time, page size, load time.
 
-    python benchmarks/bench_viewer.py [--rounds 3] [--chromium /usr/bin/chromium]
+    python benchmarks/bench_viewer.py [--rounds 4] [--chromium /usr/bin/chromium]
 
 The run is the moons demo's: micrograd's 2-16-16-1 relu MLP, 100 full-batch SGD steps on 100 points
 (50 more as the test set). Correctness first: the recorded run's losses must equal the plain run's bit
 for bit. Then plain and recorded fits alternate for `--rounds` rounds in this one process; the
 overhead is the recorder's own time (inside its methods) over the plain fit's, medians of the rounds
 (the difference of the wall times is printed too, but on a shared machine it is mostly noise).
-The page is built once without stepper pages (they are the stepper's
-cost, not the viewer's) and once with the default four; its size is checked against the 5 MB budget,
+The page is built once without stepper pages (they are the stepper's cost, not the viewer's) and
+once with the default four; its size is checked against the 5 MB budget,
 and Chromium (headless, via Playwright) opens it from disk three times: the load time is from
 navigation until ``window.gradstep.viewer`` exists; a step is timed inside the page, from ``go(n)``
 until the frame after it is painted (two animation frames, so at least one 60 Hz frame is included).

@@ -238,8 +238,15 @@ def test_picking_a_point_shows_its_loss_graph_and_links_to_its_stepper(browser, 
     allowed.add(target.as_uri())
     with page.expect_navigation():
         page.click("#open-stepper")
-    assert page.url == target.as_uri()
+    assert page.url.split("#")[0] == target.as_uri()
     assert f"Example {example}" in page.title() and f"training step {step}" in page.title()
     page.wait_for_selector("#next")
+    # The whole training step of that example: forward, seed, backward, then the optimiser's update.
+    phases = page.evaluate(
+        "() => { const s = window.gradstep.stepper;"
+        " return Array.from({length: s.count}, (_, n) => s.phase(n)); }"
+    )
+    assert phases[0] == "forward" and "backward" in phases and phases[-1] in ("update", "after")
+    assert "update" in phases
     page.close()
     assert problems == []
