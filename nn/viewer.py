@@ -881,11 +881,16 @@ class TrainingRun:
         return task.loss(scores, int(target)).data
 
     def write_stepper(self, example: int, index: int, path: str | os.PathLike[str]) -> Path:
-        """A stepper page (`autograd.write_stepper_html`) of training example `example`'s whole training
-        step at recorded step `index`: the forward pass of its loss under that step's parameters, the
-        backward pass edge by edge, the optimiser's update (with its state at that step: velocity, m,
-        v, the learning rate of the schedule) taken on this one example's gradient, and its loss
-        after the update. The recorded run and model are left as they are."""
+        """A stepper page (`autograd.write_stepper_html`) of training example `example`'s loss at
+        recorded step `index`, under that step's parameters; the recorded run and model are left as
+        they are.
+
+        With the whole-training-step stepper (`autograd.steps.training_step_steps`) the page shows the
+        forward pass, the backward pass edge by edge, the optimiser's update (with its state at that
+        step: velocity, m, v, the learning rate of the schedule) taken on this one example's gradient,
+        and the loss after it; with the backward-only stepper, the backward pass.
+        """
+        from autograd import steps
         from autograd.drawing.page import write_stepper_html
 
         run = self.recorder
@@ -919,10 +924,14 @@ class TrainingRun:
         title = (
             f"Example {example} (x = [{_fmt(point[0])}, {_fmt(point[1])}], label "
             f"{run.class_names[_class_of(run.task, run.classes, target)]}) at training step {frame.step}: "
-            f"its {run.task.name} loss, backprop, and {type(optimizer).__name__}'s update on this "
-            "example alone"
         )
-        return write_stepper_html(example_loss, path, optimizer, title=title, parameters=model)
+        if hasattr(steps, "training_step_steps"):  # the whole training step: forward ... update, after
+            title += (
+                f"its {run.task.name} loss, backprop, and {type(optimizer).__name__}'s update on it alone"
+            )
+            return write_stepper_html(example_loss, path, optimizer, title=title, parameters=model)  # type: ignore[arg-type, call-arg, misc, unused-ignore]
+        title += f"backprop through its {run.task.name} loss"
+        return write_stepper_html(example_loss(), path, title=title, parameters=model)
 
 
 def _loss_chain(loss: Value, outputs: set[Value]) -> list[Value]:
