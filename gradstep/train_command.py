@@ -225,7 +225,9 @@ def run_train(options: argparse.Namespace, out: TextIO) -> int:
         file=out,
     )
     started = time.perf_counter()
-    history = nn.fit(training_loss, optimizer, options.steps, record=recorder, progress="auto", compiled=True)
+    history = nn.fit(
+        training_loss, optimizer, options.steps, record=recorder, progress="auto", compiled=True, file=out
+    )
     trained = time.perf_counter() - started
     run = history.run
     assert run is not None
