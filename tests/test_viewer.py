@@ -318,7 +318,7 @@ def test_history_without_a_recording_says_how_to_get_one(tmp_path):
     _, history, *_ = make_run(record=False, steps=1)
     with pytest.raises(ValueError, match=r"nn.fit\(\.\.\., record=nn.Recorder\(model, X, y, loss=\.\.\.\)\)"):
         history.write_html(tmp_path / "x.html")
-    assert history._repr_mimebundle_() == {"text/plain": repr(history)}
+    assert history._repr_mimebundle_() == {"text/plain": repr(history), "text/html": history._repr_html_()}
 
 
 def test_run_indices_are_checked():
