@@ -145,7 +145,7 @@ def make_circles(
     n_samples = _check_size(n_samples, 2, "make_circles")
     noise = _check_noise(noise, "make_circles")
     outer_label, inner_label = _check_labels(labels, "make_circles")
-    if not (is_finite_real(factor) and 0 < factor < 1):  # type: ignore[operator]
+    if not (is_finite_real(factor) and 0 < factor < 1):
         raise ValueError(f"make_circles: factor must lie in (0, 1), got {factor!r}")
     source = make_rng(rng, "make_circles")
     n_outer = n_samples // 2
@@ -183,7 +183,7 @@ def make_spiral(
     n_samples = _check_size(n_samples, 2, "make_spiral")
     noise = _check_noise(noise, "make_spiral")
     first_label, second_label = _check_labels(labels, "make_spiral")
-    if not (is_finite_real(turns) and 0 < turns <= 10):  # type: ignore[operator]
+    if not (is_finite_real(turns) and 0 < turns <= 10):
         raise ValueError(f"make_spiral: turns must lie in (0, 10], got {turns!r}")
     source = make_rng(rng, "make_spiral")
     n_first = n_samples // 2

@@ -245,11 +245,11 @@ _STATE_NAMES = {"momentum_buffers": "velocity", "first_moments": "m", "second_mo
 
 
 def _points(X: object, where: str) -> list[list[float]]:
-    if not is_sequence(X) or len(X) == 0:  # type: ignore[arg-type]
+    if not is_sequence(X) or len(X) == 0:
         raise ValueError(f"Recorder: {where} must be a non-empty list of [x1, x2] points, got {describe(X)}")
     points = []
     point: Any
-    for index, point in enumerate(X):  # type: ignore[arg-type]
+    for index, point in enumerate(X):
         if not is_sequence(point) or len(point) != 2 or not all(is_finite_real(c) for c in point):
             raise ValueError(
                 f"Recorder: {where}[{index}] must be two finite numbers [x1, x2], got {describe(point)}"
@@ -343,11 +343,11 @@ class Recorder:
         self._used = False
 
     def _labels(self, y: object, n: int, where: str) -> list[float]:
-        if not is_sequence(y) or len(y) != n:  # type: ignore[arg-type]
+        if not is_sequence(y) or len(y) != n:
             raise ValueError(f"Recorder: {where} must hold one label per point ({n}), got {describe(y)}")
         labels = []
         label: Any
-        for index, label in enumerate(y):  # type: ignore[arg-type]
+        for index, label in enumerate(y):
             if not is_finite_real(label):
                 raise ValueError(f"Recorder: {where}[{index}] must be a number, got {describe(label)}")
             value = float(label)
