@@ -7,8 +7,10 @@ rate 1.0 - 0.9·k/100. With micrograd's seeds (NumPy 1337 for the data, Python 1
 the numbers are micrograd's: loss 0.8958 and 50% accuracy at step 0, loss 0.010978 and 100% at step 99.
 
 Afterwards it writes, into one folder: the decision boundary, the loss curve, the computation graph
-of one training example as SVG (`autograd.draw`), and a page that steps through that example's whole
-training step in the browser: forward, backward, the SGD update, the new loss (`autograd.write_stepper_html`).
+of one training example as SVG (`autograd.draw`), a page that steps through that example's whole
+training step in the browser: forward, backward, the SGD update, the new loss (`autograd.write_stepper_html`),
+and the training viewer `training.html`, which replays the whole run (recorded with `nn.Recorder`; 50 more
+moons points drawn with another seed serve as its test set, they take no part in training).
 """
 
 from __future__ import annotations
@@ -30,21 +32,23 @@ STEPS = 100
 N_SAMPLES = 100
 NOISE = 0.1
 GRAPH_MAX_NODES = 60  # values drawn in example_graph.svg (the stepper page shows every value)
+N_TEST = 50  # held-out points shown in training.html
 
 
-def load_moons() -> tuple[list[list[float]], list[int], str]:
+def load_moons(n_samples: int = N_SAMPLES, seed: int = SEED) -> tuple[list[list[float]], list[int], str]:
     """micrograd's data set, labels ±1, and where it came from.
 
     With scikit-learn (the `demos` extra) it is exactly micrograd's: ``make_moons(100, noise=0.1)``
     after ``np.random.seed(1337)``. Without it, `nn.make_moons` draws the same shape with other noise.
+    Another `seed` draws other points of the same shape (the training viewer's test set).
     """
     try:
         import numpy as np
         from sklearn.datasets import make_moons
     except ImportError:
-        X, y = nn.make_moons(N_SAMPLES, NOISE, labels=(-1, 1), rng=SEED)
+        X, y = nn.make_moons(n_samples, NOISE, labels=(-1, 1), rng=seed)
         return X, y, "nn.make_moons (install scikit-learn for micrograd's exact points)"
-    points, labels = make_moons(n_samples=N_SAMPLES, noise=NOISE, random_state=np.random.RandomState(SEED))
+    points, labels = make_moons(n_samples=n_samples, noise=NOISE, random_state=np.random.RandomState(seed))
     return points.tolist(), [2 * int(label) - 1 for label in labels], "scikit-learn, micrograd's seed 1337"
 
 
@@ -69,9 +73,13 @@ def loss_and_accuracy(model: nn.MLP, X: Sequence[Sequence[float]], y: Sequence[i
 
 
 def train(
-    steps: int = STEPS, progress: str | bool = "auto"
+    steps: int = STEPS, progress: str | bool = "auto", record: bool = True
 ) -> tuple[nn.MLP, nn.History, list[list[float]], list[int]]:
-    """Train micrograd's model on micrograd's data; returns (model, history, X, y)."""
+    """Train micrograd's model on micrograd's data; returns (model, history, X, y).
+
+    With `record` the run is recorded for the training viewer (``history.run``), with `N_TEST` more
+    moons points as its test set; recording changes no number of the training.
+    """
     X, y, _ = load_moons()
     model = make_model()
     optimizer = make_optimizer(model)
@@ -80,8 +88,25 @@ def train(
         loss, accuracy = loss_and_accuracy(model, X, y)
         return loss, {"accuracy": accuracy}
 
-    history = nn.fit(loss_fn, optimizer, steps, progress=progress)
+    recorder = None
+    if record:
+        X_test, y_test, _ = load_moons(N_TEST, SEED + 1)
+        recorder = nn.Recorder(
+            model,
+            X,
+            y,
+            loss="hinge",
+            X_test=X_test,
+            y_test=y_test,
+            title="Two moons: micrograd's 2-16-16-1 MLP learning (hinge loss + 1e-4·Σp², SGD lr 1.0 → 0.1)",
+        )
+    history = nn.fit(loss_fn, optimizer, steps, progress=progress, record=recorder)
     return model, history, X, y
+
+
+def write_training_page(history: nn.History, folder: Path, **options: object) -> Path:
+    """The training viewer of a recorded run: `folder`/training.html (and its stepper pages)."""
+    return history.write_html(folder / "training.html", **options)  # type: ignore[arg-type]
 
 
 def score_grid(model: nn.MLP, xs: Sequence[float], ys: Sequence[float]) -> list[list[float]]:
@@ -255,6 +280,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             " hinge loss and gradient are 0"
         )
     written += write_graph_files(X, y, folder)
+    if history.run is not None:
+        written.append(write_training_page(history, folder))
     print_written(written)
     return 0
 

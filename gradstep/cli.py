@@ -5,6 +5,7 @@
     gradstep step "x*y + x" x=2 y=3 --all      # every step at once (fine in a pipe)
     gradstep draw "x*y + x" x=2 y=3 -o graph.svg
     gradstep html "x*y + x" x=2 y=3 -o backprop.html
+    gradstep train --data moons --steps 100 -o training.html   # the training viewer page
     gradstep demo
     gradstep doctor                            # what this environment gives gradstep
     gradstep --version
@@ -525,6 +526,11 @@ def _build_parser() -> argparse.ArgumentParser:
     html.add_argument(
         "-o", "--output", default="backprop.html", help="where to write it (default backprop.html)"
     )
+    commands.add_parser(
+        "train",
+        help="train an MLP on 2-D points and write the training viewer (gradstep train --help)",
+        add_help=False,
+    )
     commands.add_parser("demo", help="run the demos (gradstep demo --help for their options)", add_help=False)
     commands.add_parser(
         "doctor",
@@ -607,6 +613,10 @@ def _run(args: list[str]) -> int:
         from demos.__main__ import main as demo_main
 
         return demo_main(args[1:])
+    if args and args[0] == "train":
+        from .train_command import main as train_main
+
+        return train_main(args[1:])
     parser = _build_parser()
     options = parser.parse_args(args)
     if options.command is None:

@@ -8,8 +8,18 @@
 Every gradient comes from `Value.backward()`; nothing in `nn` writes a derivative by hand.
 """
 
-from . import _autograd_check, data, losses, optim, train  # noqa: F401  (the check runs first)
-from .data import load_digits, make_moons, make_xor, one_hot, train_test_split, xor_table
+from . import _autograd_check, data, losses, optim, train, viewer  # noqa: F401  (the check runs first)
+from .data import (
+    load_digits,
+    make_circles,
+    make_moons,
+    make_spiral,
+    make_xor,
+    one_hot,
+    read_points_csv,
+    train_test_split,
+    xor_table,
+)
 from .losses import (
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
@@ -22,6 +32,7 @@ from .losses import (
 from .module import MLP, Layer, Module, Neuron
 from .optim import SGD, Adam, AdamW, ExponentialDecay, LinearDecay, Optimizer
 from .train import BatchedStep, History, fit, train_step
+from .viewer import Recorder, TrainingRun
 
 __all__ = [
     "MLP",
@@ -36,6 +47,8 @@ __all__ = [
     "Module",
     "Neuron",
     "Optimizer",
+    "Recorder",
+    "TrainingRun",
     "binary_cross_entropy",
     "binary_cross_entropy_with_logits",
     "cross_entropy",
@@ -45,14 +58,18 @@ __all__ = [
     "l2_penalty",
     "load_digits",
     "losses",
+    "make_circles",
     "make_moons",
+    "make_spiral",
     "make_xor",
     "multiclass_hinge",
     "one_hot",
     "optim",
+    "read_points_csv",
     "squared_error",
     "train",
     "train_step",
     "train_test_split",
+    "viewer",
     "xor_table",
 ]

@@ -1,4 +1,5 @@
-"""Small data sets in pure Python: two moons, XOR, and the 8x8 handwritten digits (shipped with nn).
+"""Small data sets in pure Python: two moons, XOR, circles, spirals, 2-D points from a CSV file, and
+the 8x8 handwritten digits (shipped with nn).
 
 Every generator takes `rng` (an int seed or a `random.Random`) and is deterministic by default, so
 a demo or a test sees the same points on every run. Points are lists of floats, labels ints.
@@ -11,13 +12,25 @@ import gzip
 import io
 import math
 import numbers
+import os
 from collections.abc import Sequence
 from importlib import resources
 
 from ._checks import is_finite_real
 from ._random import RngLike, make_rng
 
-__all__ = ["load_digits", "make_moons", "make_xor", "one_hot", "train_test_split", "xor_table"]
+__all__ = [
+    "CsvDataError",
+    "load_digits",
+    "make_circles",
+    "make_moons",
+    "make_spiral",
+    "make_xor",
+    "one_hot",
+    "read_points_csv",
+    "train_test_split",
+    "xor_table",
+]
 
 Dataset = tuple[list[list[float]], list[int]]
 
@@ -113,6 +126,153 @@ def make_xor(
             a, b = a + source.gauss(0.0, noise), b + source.gauss(0.0, noise)
         X.append([a, b])
     return X, y
+
+
+def make_circles(
+    n_samples: int = 100,
+    noise: float = 0.05,
+    *,
+    factor: float = 0.5,
+    labels: Sequence[int] = (0, 1),
+    rng: RngLike = 0,
+) -> Dataset:
+    """A circle of radius `factor` inside the unit circle, scikit-learn's ``make_circles`` layout.
+
+    The outer circle (first label) gets ``n_samples // 2`` points, the inner one (second label) the
+    rest, at evenly spaced angles; Gaussian noise of standard deviation `noise` is added to every
+    coordinate and the points are shuffled. No straight line separates the two classes.
+    """
+    n_samples = _check_size(n_samples, 2, "make_circles")
+    noise = _check_noise(noise, "make_circles")
+    outer_label, inner_label = _check_labels(labels, "make_circles")
+    if not (is_finite_real(factor) and 0 < factor < 1):
+        raise ValueError(f"make_circles: factor must lie in (0, 1), got {factor!r}")
+    source = make_rng(rng, "make_circles")
+    n_outer = n_samples // 2
+    points: list[tuple[list[float], int]] = []
+    for count, radius, label in (
+        (n_outer, 1.0, outer_label),
+        (n_samples - n_outer, float(factor), inner_label),
+    ):
+        for i in range(count):
+            t = 2.0 * math.pi * i / count
+            points.append(([radius * math.cos(t), radius * math.sin(t)], label))
+    source.shuffle(points)
+    if noise > 0.0:
+        for point, _ in points:
+            point[0] += source.gauss(0.0, noise)
+            point[1] += source.gauss(0.0, noise)
+    return [point for point, _ in points], [label for _, label in points]
+
+
+def make_spiral(
+    n_samples: int = 100,
+    noise: float = 0.0,
+    *,
+    turns: float = 1.25,
+    labels: Sequence[int] = (0, 1),
+    rng: RngLike = 0,
+) -> Dataset:
+    """Two interleaved spiral arms (TensorFlow Playground's hardest set), radius growing to 1.
+
+    Point i of an arm of m points sits at radius r = i/m and angle 2π·turns·i/m (the second arm is
+    turned by π), so the arms wind `turns` times around the origin. The first label goes to the first
+    ``n_samples // 2`` points' arm. `noise` adds Gaussian noise of that standard deviation to every
+    coordinate; the points are shuffled.
+    """
+    n_samples = _check_size(n_samples, 2, "make_spiral")
+    noise = _check_noise(noise, "make_spiral")
+    first_label, second_label = _check_labels(labels, "make_spiral")
+    if not (is_finite_real(turns) and 0 < turns <= 10):
+        raise ValueError(f"make_spiral: turns must lie in (0, 10], got {turns!r}")
+    source = make_rng(rng, "make_spiral")
+    n_first = n_samples // 2
+    points: list[tuple[list[float], int]] = []
+    for count, offset, label in ((n_first, 0.0, first_label), (n_samples - n_first, math.pi, second_label)):
+        for i in range(count):
+            radius = i / count
+            t = 2.0 * math.pi * float(turns) * i / count + offset
+            points.append(([radius * math.sin(t), radius * math.cos(t)], label))
+    source.shuffle(points)
+    if noise > 0.0:
+        for point, _ in points:
+            point[0] += source.gauss(0.0, noise)
+            point[1] += source.gauss(0.0, noise)
+    return [point for point, _ in points], [label for _, label in points]
+
+
+class CsvDataError(ValueError):
+    """A CSV file of 2-D points that cannot be read; the message names the file, row and value."""
+
+
+def _csv_number(text: str, path: str, row: int, column: str) -> float:
+    try:
+        number = float(text)
+    except ValueError:
+        raise CsvDataError(f"{path}: row {row}, column {column}: {text!r} is not a number") from None
+    if not math.isfinite(number):
+        raise CsvDataError(f"{path}: row {row}, column {column}: {text!r} is not a finite number")
+    return number
+
+
+def read_points_csv(path: str | os.PathLike[str]) -> tuple[list[list[float]], list[str], list[str]]:
+    """Two feature columns and a label column from a CSV file: ``(X, labels, class_names)``.
+
+    Each row is ``x1,x2,label``. A first row whose features are not numbers is a header (its names
+    are ignored). The label is any text (``0``/``1``, ``-1``/``1``, ``red``/``blue``); `labels` holds
+    each row's label text and `class_names` the distinct labels, sorted as numbers when they all are
+    numbers, else as text. Blank lines are skipped. Anything else (a row with another number of
+    values, a feature that is not a finite number, an empty label, fewer than two classes) raises
+    `CsvDataError` naming the row (counted from 1, the header included) and the value.
+    """
+    name = os.fspath(path)
+    try:
+        with open(name, newline="", encoding="utf-8-sig") as file:
+            rows = list(csv.reader(file))
+    except FileNotFoundError:
+        raise CsvDataError(f"{name}: no such file") from None
+    except UnicodeDecodeError as error:
+        raise CsvDataError(f"{name}: not a UTF-8 text file ({error.reason} at byte {error.start})") from None
+    except csv.Error as error:
+        raise CsvDataError(f"{name}: not a readable CSV file ({error})") from None
+    except OSError as error:
+        raise CsvDataError(f"{name}: cannot be read ({error.strerror or error})") from None
+    X: list[list[float]] = []
+    labels: list[str] = []
+    for number, row in enumerate(rows, start=1):
+        if not row or all(not cell.strip() for cell in row):
+            continue
+        cells = [cell.strip() for cell in row]
+        if len(cells) != 3:
+            raise CsvDataError(
+                f"{name}: row {number} has {len(cells)} values {row!r}; expected 3 (x1, x2, label)"
+            )
+        if not X and not labels and not _is_number(cells[0]) and not _is_number(cells[1]):
+            continue  # the header
+        x1 = _csv_number(cells[0], name, number, "1 (x1)")
+        x2 = _csv_number(cells[1], name, number, "2 (x2)")
+        if not cells[2]:
+            raise CsvDataError(f"{name}: row {number}, column 3 (label) is empty")
+        X.append([x1, x2])
+        labels.append(cells[2])
+    if not X:
+        raise CsvDataError(f"{name}: no data rows (expected rows of x1, x2, label)")
+    distinct = set(labels)
+    if len(distinct) < 2:
+        raise CsvDataError(f"{name}: every row has the label {labels[0]!r}; a classifier needs two classes")
+    if all(_is_number(label) for label in distinct):
+        class_names = sorted(distinct, key=float)
+    else:
+        class_names = sorted(distinct)
+    return X, labels, class_names
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 def one_hot(labels: Sequence[int], n_classes: int, *, on: float = 1.0, off: float = 0.0) -> list[list[float]]:

@@ -7,6 +7,9 @@
     history = nn.fit(loss_fn, nn.optim.SGD(model.parameters(), lr=nn.optim.LinearDecay(1.0, 0.1, 100)), 100)
     history.losses   # one float per step
 
+Pass ``record=nn.Recorder(model, X, y, loss="hinge")`` to keep what the training viewer shows, then
+``history.write_html("training.html")`` writes the page (see `nn.viewer`).
+
 Each step is `train_step`: build the loss, zero the grads, backpropagate, update. Ctrl-C during
 `fit` finishes the current step and returns what was trained so far (press it twice to stop at
 once); nothing is lost and the model is never left half-updated.
@@ -16,16 +19,24 @@ from __future__ import annotations
 
 import contextlib
 import html
+import os
 import signal
 import sys
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from autograd import Value
 
 from .optim import Optimizer
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from autograd.drawing.pages import Page
+
+    from .viewer import Recorder, TrainingRun
 
 __all__ = ["History", "LossFunction", "fit", "train_step"]
 
@@ -48,6 +59,7 @@ class History:
     metrics: list[dict[str, float]] = field(default_factory=list)
     interrupted: bool = False  # stopped by Ctrl-C
     stopped_early: bool = False  # stopped because the callback returned True
+    run: TrainingRun | None = None  # what fit(..., record=...) recorded for the training viewer
 
     @property
     def steps(self) -> int:
@@ -93,6 +105,29 @@ class History:
             f"<table><caption>training history: {self.steps} steps{ending}</caption>"
             f"<tr><th></th><th>first step</th><th>last step</th></tr>{rows}</table>"
         )
+
+    def _recorded_run(self, caller: str) -> TrainingRun:
+        if self.run is None:
+            raise ValueError(
+                f"History.{caller}: this run was not recorded; train with "
+                "nn.fit(..., record=nn.Recorder(model, X, y, loss=...)) to get the training viewer"
+            )
+        return self.run
+
+    def page(self, **options: Any) -> Page:
+        """The training viewer of a recorded run as a `Page` (shows inline in a notebook); see
+        `nn.viewer.TrainingRun.page` for the options."""
+        return self._recorded_run("page").page(**options)
+
+    def write_html(self, path: str | os.PathLike[str], **options: Any) -> Path:
+        """Write the training viewer of a recorded run: one self-contained HTML file (see
+        `nn.viewer.TrainingRun.write_html`)."""
+        return self._recorded_run("write_html").write_html(path, **options)
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
+        if self.run is None:
+            return {"text/plain": repr(self), "text/html": self._repr_html_()}
+        return self.page()._repr_mimebundle_(include, exclude)
 
 
 def _split_result(result: object) -> tuple[Value, dict[str, float]]:
@@ -295,6 +330,7 @@ def fit(
     print_every: int | None = None,
     file: TextIO | None = None,
     compiled: bool = False,
+    record: Recorder | None = None,
 ) -> History:
     """Train for `steps` steps of `train_step(loss_fn, optimizer)`; return the `History`.
 
@@ -314,6 +350,9 @@ def fit(
             every step: bit for bit the same training, several times faster. `loss_fn` must
             build the same graph at every step (fixed data) and return only the loss Value;
             otherwise compiling raises `autograd.TracingError` or `ValueError`.
+        record: an `nn.Recorder` that keeps, at its recorded steps, every parameter's value, grad
+            and optimiser state, and each step's loss and accuracy; ``history.run`` then holds the
+            recording and ``history.write_html(path)`` writes the training viewer.
 
     Ctrl-C (or a KeyboardInterrupt raised by `loss_fn` or `callback`) stops training and returns the
     history so far with ``history.interrupted`` set; the parameters keep every completed update.
@@ -326,13 +365,23 @@ def fit(
     if not callable(loss_fn):
         raise TypeError(f"fit: loss_fn must be callable, got {type(loss_fn).__name__}")
     # The one place a step is chosen: eager, or a compiled replay of the same graph.
+    if record is not None:
+        from .viewer import Recorder
+
+        if not isinstance(record, Recorder):
+            raise TypeError(f"fit: record must be an nn.Recorder, got {type(record).__name__}")
+        record._begin(optimizer, steps)
     step_fn = _compiled_step(loss_fn, optimizer) if compiled and steps else train_step
     display = _make_progress(progress, steps, print_every, file)
     history = History()
     try:
         with _finish_step_on_interrupt() as stop:
             for step in range(steps):
+                if record is not None:
+                    record._before_step(step, optimizer)
                 loss, metrics = step_fn(loss_fn, optimizer)
+                if record is not None:
+                    record._after_step(step, loss, optimizer)
                 history.losses.append(loss)
                 history.metrics.append(metrics)
                 display.update(step, loss, metrics)
@@ -346,6 +395,8 @@ def fit(
         history.interrupted = True
     finally:
         display.close()
+    if record is not None:
+        history.run = record._finish(history)
     if history.interrupted:
         last = f" (last loss {history.losses[-1]:.6g})" if history.losses else ""
         display.message(f"interrupted: returning after {history.steps} of {steps} steps{last}")

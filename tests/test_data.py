@@ -163,3 +163,89 @@ def test_bad_rng_is_a_type_error():
 
 def test_exported_from_nn():
     assert nn.make_moons is make_moons and nn.xor_table is xor_table and nn.load_digits is load_digits
+
+
+# ---------------------------------------------------------------------------------------------------
+# Circles, spirals and 2-D points from a CSV file
+# ---------------------------------------------------------------------------------------------------
+
+
+def test_noise_free_circles_lie_on_their_two_radii():
+    X, y = nn.make_circles(41, 0.0, factor=0.3, rng=4)
+    assert len(X) == 41 and y.count(0) == 20 and y.count(1) == 21
+    for (a, b), label in zip(X, y):
+        assert math.hypot(a, b) == pytest.approx(1.0 if label == 0 else 0.3)
+    assert (
+        nn.make_circles(41, 0.05, rng=4)
+        == nn.make_circles(41, 0.05, rng=4)
+        != nn.make_circles(41, 0.05, rng=5)
+    )
+
+
+def test_noise_free_spiral_arms_wind_outwards_half_a_turn_apart():
+    X, y = nn.make_spiral(60, 0.0, turns=1.0, labels=(-1, 1), rng=0)
+    assert y.count(-1) == y.count(1) == 30
+    radii = sorted(math.hypot(a, b) for (a, b), label in zip(X, y) if label == 1)
+    assert radii == pytest.approx([i / 30 for i in range(30)])
+    # The two arms are each other turned by π: the point (a, b) of one arm is (-a, -b) of the other.
+    first = sorted((round(a, 9), round(b, 9)) for (a, b), label in zip(X, y) if label == -1)
+    second = sorted((round(-a, 9) + 0.0, round(-b, 9) + 0.0) for (a, b), label in zip(X, y) if label == 1)
+    assert first == second
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda: nn.make_circles(1), "make_circles: n_samples must be an int >= 2, got 1"),
+        (lambda: nn.make_circles(10, factor=1.0), "make_circles: factor must lie in (0, 1), got 1.0"),
+        (lambda: nn.make_circles(10, -0.1), "make_circles: noise must be a finite number >= 0"),
+        (lambda: nn.make_spiral(10, turns=0), "make_spiral: turns must lie in (0, 10], got 0"),
+        (lambda: nn.make_spiral(10, labels=(1, 1)), "make_spiral: labels must be two different ints"),
+    ],
+)
+def test_circle_and_spiral_errors(call, message):
+    with pytest.raises(ValueError) as error:
+        call()
+    assert message in str(error.value)
+
+
+def test_read_points_csv_with_a_header_blank_lines_and_named_classes(tmp_path):
+    path = tmp_path / "points.csv"
+    path.write_text("x1,x2,colour\n0.5, -1,red\n\n1e-3,2,blue\n3,4, red \n", encoding="utf-8")
+    X, labels, classes = nn.read_points_csv(path)
+    assert X == [[0.5, -1.0], [0.001, 2.0], [3.0, 4.0]]
+    assert labels == ["red", "blue", "red"] and classes == ["blue", "red"]
+    path.write_text("1,1,10\n2,2,9\n3,3,-1\n", encoding="utf-8")
+    assert nn.read_points_csv(path)[2] == ["-1", "9", "10"]  # numeric labels sort as numbers
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("", "no data rows (expected rows of x1, x2, label)"),
+        ("x1,x2,label\n", "no data rows"),
+        ("1,2,a\n3,4\n", "row 2 has 2 values ['3', '4']; expected 3 (x1, x2, label)"),
+        ("1,2,a,b\n", "row 1 has 4 values"),
+        ("x,y,l\n1,2,a\n3,abc,b\n", "row 3, column 2 (x2): 'abc' is not a number"),
+        ("1,2,a\nfoo,2,b\n", "row 2, column 1 (x1): 'foo' is not a number"),
+        ("1,nan,a\n", "row 1, column 2 (x2): 'nan' is not a finite number"),
+        ("1,2,a\n1,1e999,b\n", "row 2, column 2 (x2): '1e999' is not a finite number"),
+        ("1,2,\n", "row 1, column 3 (label) is empty"),
+        ("1,2,a\n3,4,a\n", "every row has the label 'a'; a classifier needs two classes"),
+    ],
+)
+def test_read_points_csv_errors_name_the_row_and_value(tmp_path, text, message):
+    path = tmp_path / "bad.csv"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(nn.data.CsvDataError) as error:
+        nn.read_points_csv(path)
+    assert str(error.value).startswith(f"{path}: ") and message in str(error.value)
+
+
+def test_read_points_csv_file_problems(tmp_path):
+    with pytest.raises(nn.data.CsvDataError, match="no such file"):
+        nn.read_points_csv(tmp_path / "missing.csv")
+    binary = tmp_path / "binary.csv"
+    binary.write_bytes(b"\xff\xfe\x00\x01")
+    with pytest.raises(nn.data.CsvDataError, match="not a UTF-8 text file"):
+        nn.read_points_csv(binary)

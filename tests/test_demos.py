@@ -337,16 +337,28 @@ def test_flagship_is_the_default_and_writes_plots_graph_and_stepper(
     assert demos_main.main(["--out", str(tmp_path)]) == 0
     out = capsys.readouterr().out
     assert "loss 0.010978, accuracy 100%" in out
-    names = ["decision_boundary.png", "example_graph.svg", "example_stepper.html", "loss.png"]
+    names = [
+        "decision_boundary.png",
+        "example_graph.svg",
+        "example_stepper.html",
+        "loss.png",
+        "training.html",
+    ]
     for name in names:
         assert f"wrote {tmp_path / name}" in out
-    assert sorted(path.name for path in tmp_path.iterdir()) == names  # atomic writes leave no temp files
+    # atomic writes leave no temp files; the training viewer's stepper pages have their own folder
+    assert sorted(path.name for path in tmp_path.iterdir()) == sorted([*names, "training_steppers"])
+    assert len(list((tmp_path / "training_steppers").glob("example-*-step-*.html"))) == 4
     for name in ("decision_boundary.png", "loss.png"):
         assert (tmp_path / name).read_bytes().startswith(b"\x89PNG")
     svg = (tmp_path / "example_graph.svg").read_text()
     assert "<svg" in svg and "</svg>" in svg
     page = (tmp_path / "example_stepper.html").read_text()
     assert "<html" in page.lower() and "relu(1 - y·score)" in page
+    viewer = (tmp_path / "training.html").read_text()
+    assert (
+        "window.gradstep" in viewer and "This page holds 100 recorded steps (every step, 0 to 99)" in viewer
+    )
 
 
 def test_nielsen_figure_is_written(nielsen_runs, tmp_path):
