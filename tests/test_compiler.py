@@ -33,7 +33,7 @@ def eager(fn, values: list[float], labels: list[str] | None = None) -> tuple[flo
 
 def assert_matches_eager(compiled: CompiledFunction, fn, values: list[float]) -> None:
     want_value, want_grads = eager(fn, values)
-    got_value, got_grads = compiled.function(*values)
+    got_value, got_grads = compiled.evaluate(values)
     assert same_bits(got_value, want_value), (got_value, want_value)
     for name, got, want in zip(compiled.input_names, got_grads, want_grads):
         assert same_bits(got, want), (name, got, want)
@@ -176,7 +176,7 @@ def assert_matches_eager_frozen(compiled: CompiledFunction, fn, point: float) ->
     leaf = Value(point)
     root = fn(leaf)
     root.backward()
-    got_value, (got_grad,) = compiled.function(point)
+    got_value, (got_grad,) = compiled.evaluate(point)
     assert same_bits(got_value, root.data), (point, got_value, root.data)
     assert same_bits(got_grad, leaf.grad), (point, got_grad, leaf.grad)
 
@@ -212,7 +212,7 @@ def test_mlp_loss_after_several_sgd_steps_is_bit_exact():
     eager_params = eager_model.parameters()
     values = [p.data for p in params]
     for _ in range(6):
-        compiled_value, grads = step.function(*values)
+        compiled_value, grads = step.evaluate(values)
         for p in eager_params:
             p.grad = 0.0
         eager_value = eager_loss()
@@ -240,7 +240,7 @@ def test_mlp_with_data_as_inputs_replays_any_example():
     for _ in range(5):
         x = [rng.random() for _ in range(3)]
         t = [0.01, 0.99]
-        _, grads = step.function(*[p.data for p in params], *x, *t)
+        _, grads = step.evaluate([p.data for p in params], *x, *t)
         for p in params:
             p.grad = 0.0
         out = half_squared_error(model(x), t)
@@ -885,7 +885,7 @@ def test_every_op_compiles_to_its_eager_data_and_local_grads(name):
         for point in points:
             leaves = [Value(x) for x in point]
             node = case.build(*leaves)
-            value, grads = compiled.function(*point)
+            value, grads = compiled.evaluate(point)
             assert same_bits(value, node.data), (point, value, node.data)
             # d node / d leaf is the sum of the node's local derivatives at that leaf's positions.
             expected = [0.0] * arity

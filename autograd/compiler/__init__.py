@@ -125,9 +125,11 @@ class CompiledFunction:
         self._careful_function: Callable[..., tuple[float, tuple[float, ...]]] | None = None
         self._layered: dict[tuple[str, ...], LayeredFunction] = {}
 
-    def _evaluate(self, values: Sequence[float]) -> tuple[float, tuple[float, ...]]:
-        """Run the plain code; if a gradient is not finite, the careful variant (see codegen.CAREFUL),
-        which differs from it only where an inf or NaN meets a zero local derivative."""
+    def evaluate(self, values: Sequence[float]) -> tuple[float, tuple[float, ...]]:
+        """(output, grads in input order) at `values` (floats, unchecked): what `__call__` returns
+        after its checks. The generated `function` runs first; if one of its gradients is not finite,
+        its careful variant (see `codegen.CAREFUL`) is run instead, which differs from it only where an
+        inf or NaN upstream grad meets a zero local derivative (0 × inf is 0, as in `backward()`)."""
         output, grads = self.function(*values)
         if all(map(math.isfinite, grads)):
             return output, grads
@@ -176,7 +178,7 @@ class CompiledFunction:
     def __call__(self, *args: Any) -> CompiledResult:
         """Evaluate at new inputs: ``f(0.6, 0.9, 1.0, 0.0)`` or ``f({"w": 0.6, ...})``."""
         try:
-            output, grads = self._evaluate(self._floats(args))
+            output, grads = self.evaluate(self._floats(args))
         except OverflowError:
             output, grads = math.inf, ()
         if not math.isfinite(output):
@@ -247,7 +249,7 @@ def _same_float(a: float, b: float) -> bool:
 
 
 def _check_against_eager(compiled: CompiledFunction, root: Value, graph: Graph, caller: str) -> None:
-    output, grads = compiled._evaluate([node.data for node in graph.inputs])
+    output, grads = compiled.evaluate([node.data for node in graph.inputs])
     eager_output, eager_grads = _eager_results(root, graph.wrt)
     mismatches = [
         f"{name}: compiled {got!r}, eager {want!r}"
