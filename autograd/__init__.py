@@ -71,6 +71,15 @@ _LAZY_EXPORTS: dict[str, str] = {
     "ChainRuleStep": "steps",
     "training_step_steps": "steps",
     "forward_steps": "steps",
+    # derivatives.py: gradients as numbers or as graphs, Hessians
+    "grad": "derivatives",
+    "hessian": "derivatives",
+    "hvp": "derivatives",
+    "backward_nodes": "derivatives",
+    # forward.py: forward mode
+    "jvp": "forward",
+    "tangent_steps": "forward",
+    "TangentStep": "forward",
     # drawing/render.py
     "draw": "drawing.render",
     "GraphvizNotFoundError": "drawing.render",
