@@ -119,17 +119,17 @@ def _graph_gradients(order: Sequence[Value], output: Value) -> dict[Value, Value
                 f"grad(create_graph=True): op {node.op!r}'s graph_derivatives gave {len(locals_)} "
                 f"derivatives for {len(node.children)} operands"
             )
-        for child, local in zip(node.children, locals_):
-            if local.children or local.op != "const":
-                contribution = local * upstream
-            elif local.data == 1.0:
+        for child, slope in zip(node.children, locals_):
+            if slope.children or slope.op != "const":
+                contribution = slope * upstream
+            elif slope.data == 1.0:
                 contribution = upstream
-            elif local.data == -1.0:
+            elif slope.data == -1.0:
                 contribution = -upstream
-            elif local.data == 0.0:
+            elif slope.data == 0.0:
                 continue
             else:
-                contribution = local * upstream
+                contribution = slope * upstream
             before = get(child)
             grads[child] = contribution if before is None else before + contribution
     return grads

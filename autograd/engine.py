@@ -513,7 +513,7 @@ class Value:
             (Guard("b == 0.0", ZeroDivisionError, "division by zero", operand=1),),
         ),
         local_formulas=("1 / b", None),
-        graph_derivatives=lambda n: (1.0 / n.children[1], -(n / n.children[1])),
+        graph_derivatives=lambda n: (1.0 / n.children[1], -(n / n.children[1])),  # type: ignore[has-type]
     )  # fmt: skip
     def __truediv__(self, other: Operand) -> Value:
         other = as_value(other, "div")
@@ -765,7 +765,7 @@ class Value:
         "d(sin a)/da = cos a",
         parse_name="sin",
         code=OpCode("sin(a)", ("cos(a)",)),
-        graph_derivatives=lambda n: (n.children[0].cos(),),
+        graph_derivatives=lambda n: (n.children[0].cos(),),  # type: ignore[has-type]
     )
     def sin(self) -> Value:
         a = self.data

@@ -237,3 +237,17 @@ def test_mlp_loss_hessian_matches_torch_func_hessian():
     for i in range(17):
         for j in range(17):
             assert h[i][j] == pytest.approx(float(expected[i, j]), rel=1e-9, abs=1e-12)
+
+
+def test_draw_tells_backward_nodes_apart():
+    from autograd.derivatives import backward_nodes
+    from autograd.drawing.render import draw
+
+    x = Value(0.5, "x")
+    y = x.tanh()
+    (g,) = grad(y, [x], create_graph=True)
+    made = backward_nodes(g, y)
+    assert made and y not in made and x not in made
+    source = draw(g, backward_nodes=made, legend=True).source
+    assert source.count("#d9480f") == len(made) + 1  # each backward node, and the legend
+    assert "#d9480f" not in draw(g).source
