@@ -25,6 +25,10 @@ if TYPE_CHECKING:
     from .compiler import CompiledFunction as CompiledFunction
     from .compiler import TracingError as TracingError
     from .compiler import compile as compile
+    from .derivatives import backward_nodes as backward_nodes
+    from .derivatives import grad as grad
+    from .derivatives import hessian as hessian
+    from .derivatives import hvp as hvp
     from .drawing.page import write_stepper_html as write_stepper_html
     from .drawing.render import GraphvizNotFoundError as GraphvizNotFoundError
     from .drawing.render import RenderError as RenderError
@@ -32,6 +36,9 @@ if TYPE_CHECKING:
     from .drawing.render import draw as draw
     from .expr import ExpressionError as ExpressionError
     from .expr import parse as parse
+    from .forward import TangentStep as TangentStep
+    from .forward import jvp as jvp
+    from .forward import tangent_steps as tangent_steps
     from .functions import log_sigmoid as log_sigmoid
     from .functions import log_softmax as log_softmax
     from .functions import logsumexp as logsumexp
@@ -71,6 +78,15 @@ _LAZY_EXPORTS: dict[str, str] = {
     "ChainRuleStep": "steps",
     "training_step_steps": "steps",
     "forward_steps": "steps",
+    # derivatives.py: gradients as numbers or as graphs, Hessians
+    "grad": "derivatives",
+    "hessian": "derivatives",
+    "hvp": "derivatives",
+    "backward_nodes": "derivatives",
+    # forward.py: forward mode
+    "jvp": "forward",
+    "tangent_steps": "forward",
+    "TangentStep": "forward",
     # drawing/render.py
     "draw": "drawing.render",
     "GraphvizNotFoundError": "drawing.render",

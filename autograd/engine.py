@@ -33,6 +33,8 @@ __all__ = [
     "OpSpec",
     "Value",
     "as_value",
+    "constant",
+    "decide",
     "describe_operand",
     "dot",
     "edge_contribution",
@@ -135,10 +137,13 @@ class OpSpec:
             number the op was specialised with); ``"terms"`` (`vsum`: None when every term is a
             Value, else every term in order, numbers included); ``"operands"`` (`dot`: the tuple
             ``(weights, inputs, bias)`` as given, numbers as floats).
-        graph_derivatives: reserved for higher-order derivatives (``backward(create_graph=True)``):
-            a function ``node -> tuple of Values`` building each local derivative from engine ops,
-            so that a gradient is itself a graph. No op defines it yet and nothing reads it; when
-            it comes, it belongs here, in the op's one definition.
+        graph_derivatives: the local derivatives as Values: a function ``node -> tuple of Values``
+            (one per child of `node`, in order) that builds each local derivative from engine ops
+            and from `node` and its children themselves, so that a gradient built from them
+            (``autograd.grad(..., create_graph=True)``) is an ordinary graph that can be
+            differentiated again. Each Value's data is bit for bit the float the op stored in
+            `Value.local_grads` (the same float operations: tanh's ``(1-t)*(1+t)``, div's
+            ``-(out/b)``); a choice between formulas is made with `decide`, so a tracer sees it.
     """
 
     name: str
@@ -187,6 +192,7 @@ def register_op(
     code: OpCode | None = None,
     local_formulas: Sequence[str | None] = (),
     params_kind: ParamsKind = "none",
+    graph_derivatives: Callable[[Value], tuple[Value, ...]] | None = None,
 ) -> Callable[[_F], _F]:
     """Register a primitive op in `OPS` and return the decorated function unchanged (zero cost).
 
@@ -226,6 +232,7 @@ def register_op(
             code,
             tuple(local_formulas),
             params_kind,
+            graph_derivatives,
         )
         return fn
 
@@ -266,6 +273,20 @@ def as_value(value: object, op: str) -> Value:
     if isinstance(value, Value):
         return value
     return Value(_as_float(value, op), "", (), _ZERO_LOCALS, "const")
+
+
+def constant(number: float) -> Value:
+    """A fresh constant leaf (op ``"const"``) holding `number`: how a derivative writes a number."""
+    return Value(number, "", (), _ZERO_LOCALS, "const")
+
+
+def decide(value: Value, op: str) -> float:
+    """`value`'s data, read to choose between formulas in `op`'s graph derivative (which side of a
+    kink). The read is reported to `watch_data_reads` observers, so `autograd.compile` refuses to
+    freeze such a choice instead of baking in the branch seen while tracing."""
+    if _watchers:
+        _data_read(f"the choice in {op}'s derivative", value)
+    return value.data
 
 
 _SHOWN_OPERANDS = 6  # an overflow message names at most this many operands (a wide node has thousands)
@@ -449,6 +470,7 @@ class Value:
         "add", 2, "+", "d(a+b)/da = 1", "d(a+b)/db = 1",
         formula="{a} + {b}", precedence=ADDITIVE, operand_precedence=(ADDITIVE, ADDITIVE),
         code=OpCode("a + b", ("1.0", "1.0")),
+        graph_derivatives=lambda n: (constant(1.0), constant(1.0)),
     )  # fmt: skip
     def __add__(self, other: Operand) -> Value:
         other = as_value(other, "add")
@@ -461,6 +483,7 @@ class Value:
         "sub", 2, "-", "d(a-b)/da = 1", "d(a-b)/db = -1",
         formula="{a} - {b}", precedence=ADDITIVE, operand_precedence=(ADDITIVE, MULTIPLICATIVE),
         code=OpCode("a - b", ("1.0", "-1.0")),
+        graph_derivatives=lambda n: (constant(1.0), constant(-1.0)),
     )  # fmt: skip
     def __sub__(self, other: Operand) -> Value:
         other = as_value(other, "sub")
@@ -473,6 +496,7 @@ class Value:
         "mul", 2, "*", "d(a*b)/da = b", "d(a*b)/db = a",
         formula="{a}*{b}", precedence=MULTIPLICATIVE, operand_precedence=(MULTIPLICATIVE, MULTIPLICATIVE),
         code=OpCode("a * b", ("b", "a")),
+        graph_derivatives=lambda n: (n.children[1], n.children[0]),
     )  # fmt: skip
     def __mul__(self, other: Operand) -> Value:
         other = as_value(other, "mul")
@@ -489,6 +513,7 @@ class Value:
             (Guard("b == 0.0", ZeroDivisionError, "division by zero", operand=1),),
         ),
         local_formulas=("1 / b", None),
+        graph_derivatives=lambda n: (1.0 / n.children[1], -(n / n.children[1])),  # type: ignore[has-type]
     )  # fmt: skip
     def __truediv__(self, other: Operand) -> Value:
         other = as_value(other, "div")
@@ -506,6 +531,7 @@ class Value:
     @register_op(
         "neg", 1, "-", "d(-a)/da = -1",
         formula="-{a}", precedence=UNARY, operand_precedence=(UNARY,), code=OpCode("-a", ("-1.0",)),
+        graph_derivatives=lambda n: (constant(-1.0),),
     )  # fmt: skip
     def __neg__(self) -> Value:
         return Value(-self.data, "", (self,), (-1.0,), "neg")
@@ -529,6 +555,9 @@ class Value:
             ),
         ),
         local_formulas=("c * a ** (c - 1)",),
+        graph_derivatives=lambda n: (
+            (constant(0.0),) if n.params == 0.0 else (constant(n.params) * n.children[0] ** (n.params - 1.0),)
+        ),
     )  # fmt: skip
     def _pow_number(self, c: float) -> Value:
         a = self.data
@@ -552,6 +581,7 @@ class Value:
         "rpow", 1, "{c}**", "d(c**a)/da = c**a * log(c)", doc="c ** a for a positive number c (e.g. 2 ** x)",
         formula="{c}**{a}", precedence=POWER, operand_precedence=(UNARY,), params_kind="constant",
         code=OpCode("c ** a", ("out * log(c)",)),
+        graph_derivatives=lambda n: (n * math.log(n.params),),
     )  # fmt: skip
     def __rpow__(self, base: Number) -> Value:
         c = _as_float(base, "rpow")
@@ -578,6 +608,7 @@ class Value:
             ),
         ),
         local_formulas=("b * a ** (b - 1)", "out * log(a)"),
+        graph_derivatives=lambda n: _vpow_graph_derivatives(n, *n.children),
     )  # fmt: skip
     def _pow_value(self, exponent: Value) -> Value:
         a, b = self.data, exponent.data
@@ -601,7 +632,15 @@ class Value:
 
     # ---- elementary functions -----------------------------------------------------------------
 
-    @register_op("exp", 1, "exp", "d(exp a)/da = exp a", parse_name="exp", code=OpCode("exp(a)", ("out",)))
+    @register_op(
+        "exp",
+        1,
+        "exp",
+        "d(exp a)/da = exp a",
+        parse_name="exp",
+        code=OpCode("exp(a)", ("out",)),
+        graph_derivatives=lambda n: (n,),
+    )
     def exp(self) -> Value:
         try:
             out = math.exp(self.data)
@@ -612,6 +651,7 @@ class Value:
     @register_op(
         "log", 1, "log", "d(log a)/da = 1/a", parse_name="log",
         code=OpCode("log(a)", ("1.0 / a",), (Guard("a <= 0.0", ValueError, "operand must be > 0"),)),
+        graph_derivatives=lambda n: (1.0 / n.children[0],),
     )  # fmt: skip
     def log(self) -> Value:
         a = self.data
@@ -627,6 +667,7 @@ class Value:
             (Guard("a < 0.0", ValueError, "operand must be >= 0"),),
         ),
         local_formulas=("0.5 / out",),
+        graph_derivatives=lambda n: (0.5 / n,),  # at 0 the slope is infinite: no finite graph
     )  # fmt: skip
     def sqrt(self) -> Value:
         a = self.data
@@ -640,6 +681,7 @@ class Value:
     @register_op(
         "tanh", 1, "tanh", "d(tanh a)/da = (1-t)*(1+t), t = tanh a", parse_name="tanh",
         code=OpCode("tanh(a)", ("(1.0 - out) * (1.0 + out)",)),
+        graph_derivatives=lambda n: ((1.0 - n) * (1.0 + n),),
     )  # fmt: skip
     def tanh(self) -> Value:
         t = math.tanh(self.data)
@@ -653,6 +695,10 @@ class Value:
             ("out * (1.0 - out) if a >= 0.0 else out * (1.0 / (1.0 + exp(a)))",),
         ),
         local_formulas=("out * (1 - out)",),
+        graph_derivatives=lambda n: (
+            (n * (1.0 - n),) if decide(n.children[0], "sigmoid") >= 0.0
+            else (n * (1.0 / (1.0 + n.children[0].exp())),)
+        ),
     )  # fmt: skip
     def sigmoid(self) -> Value:
         a = self.data
@@ -673,6 +719,7 @@ class Value:
             ("1.0 / (1.0 + exp(-a)) if a >= 0.0 else exp(a) / (1.0 + exp(a))",),
         ),
         local_formulas=("σ(a)",),
+        graph_derivatives=lambda n: (n.children[0].sigmoid(),),  # the same floats as the op's slope
     )  # fmt: skip
     def softplus(self) -> Value:
         """log(1 + exp(self)), stable for every finite value; its derivative is σ(self)."""
@@ -688,6 +735,7 @@ class Value:
     @register_op(
         "relu", 1, "relu", "d(relu a)/da = 1 if a > 0 else 0", parse_name="relu",
         code=OpCode("a if a > 0.0 else 0.0", ("1.0 if a > 0.0 else 0.0",)),
+        graph_derivatives=lambda n: (constant(1.0 if decide(n.children[0], "relu") > 0.0 else 0.0),),
     )  # fmt: skip
     def relu(self) -> Value:
         a = self.data
@@ -699,6 +747,7 @@ class Value:
         "abs", 1, "abs", "d|a|/da = sign(a) (0 at a = 0)", parse_name="abs",
         code=OpCode("abs(a)", ("1.0 if a > 0.0 else (-1.0 if a < 0.0 else 0.0)",)),
         local_formulas=("sign(a)",),
+        graph_derivatives=lambda n: (constant(_sign(decide(n.children[0], "abs"))),),
     )  # fmt: skip
     def __abs__(self) -> Value:
         a = self.data
@@ -709,13 +758,27 @@ class Value:
         """|self|; the same as the built-in ``abs(value)``."""
         return self.__abs__()
 
-    @register_op("sin", 1, "sin", "d(sin a)/da = cos a", parse_name="sin", code=OpCode("sin(a)", ("cos(a)",)))
+    @register_op(
+        "sin",
+        1,
+        "sin",
+        "d(sin a)/da = cos a",
+        parse_name="sin",
+        code=OpCode("sin(a)", ("cos(a)",)),
+        graph_derivatives=lambda n: (n.children[0].cos(),),  # type: ignore[has-type]
+    )
     def sin(self) -> Value:
         a = self.data
         return Value(math.sin(a), "", (self,), (math.cos(a),), "sin")
 
     @register_op(
-        "cos", 1, "cos", "d(cos a)/da = -sin a", parse_name="cos", code=OpCode("cos(a)", ("-sin(a)",))
+        "cos",
+        1,
+        "cos",
+        "d(cos a)/da = -sin a",
+        parse_name="cos",
+        code=OpCode("cos(a)", ("-sin(a)",)),
+        graph_derivatives=lambda n: (-n.children[0].sin(),),
     )
     def cos(self) -> Value:
         a = self.data
@@ -728,6 +791,7 @@ class Value:
         formula="max({a}, {b})", operand_precedence=(0, 0),
         code=OpCode("a if a >= b else b", ("1.0 if a >= b else 0.0", "0.0 if a >= b else 1.0")),
         local_formulas=("[a >= b]", "[a < b]"),
+        graph_derivatives=lambda n: _max_graph_derivatives(*n.children),
     )  # fmt: skip
     def max(self, other: Operand) -> Value:
         """The larger of self and `other` (self on ties) as a node, so the choice is in the graph:
@@ -740,6 +804,7 @@ class Value:
     @register_op(
         "stop_gradient", 1, "stop", "d(stop_gradient a)/da = 0 (by definition)", parse_name="stop_gradient",
         code=OpCode("a", ("0.0",)),
+        graph_derivatives=lambda n: (constant(0.0),),
     )  # fmt: skip
     def stop_gradient(self) -> Value:
         """The same number, treated as a constant by backprop (local derivative 0).
@@ -809,6 +874,40 @@ def seed_backward(order: Sequence[Value], root: Value) -> float:
     return before
 
 
+def _sign(a: float) -> float:
+    return 1.0 if a > 0.0 else (-1.0 if a < 0.0 else 0.0)
+
+
+def _vpow_graph_derivatives(node: Value, a: Value, b: Value) -> tuple[Value, ...]:
+    """vpow's local derivatives as Values, with the op's special cases at a base of 0."""
+    if decide(a, "vpow") == 0.0:
+        # 0**b (b > 0) is 0 for every b: d/db = 0; d/da is 1 at b = 1, 0 above (inf below: no graph).
+        exponent = decide(b, "vpow")
+        if exponent < 1.0:
+            raise ValueError(f"vpow: the slope of 0.0 ** {exponent!r} is infinite: no finite graph")
+        return constant(1.0 if exponent == 1.0 else 0.0), constant(0.0)
+    return b * a ** (b - 1.0), node * a.log()
+
+
+def _max_graph_derivatives(a: Value, b: Value) -> tuple[Value, ...]:
+    if decide(a, "max") >= decide(b, "max"):
+        return constant(1.0), constant(0.0)
+    return constant(0.0), constant(1.0)
+
+
+def _dot_graph_derivatives(
+    weights: Sequence[Value | float], inputs: Sequence[Value | float], bias: Value | float | None
+) -> tuple[Value, ...]:
+    """dot's local derivatives as Values, read from its record: each weight's is its input, each
+    input's its weight (numbers as constants), the bias's 1; in the order of the node's children."""
+    pairs = list(zip(weights, inputs))
+    slopes = [as_value(x, "dot") for w, x in pairs if isinstance(w, Value)]
+    slopes += [as_value(w, "dot") for w, x in pairs if isinstance(x, Value)]
+    if isinstance(bias, Value):
+        slopes.append(constant(1.0))
+    return tuple(slopes)
+
+
 def _data_of(value: object, op: str) -> float:
     if isinstance(value, Value):
         return value.data
@@ -821,7 +920,13 @@ def _data_of(value: object, op: str) -> float:
 
 
 @register_op(
-    "sum", None, "Σ", "d(Σ xᵢ)/dxᵢ = 1", doc="vsum(values): the sum of many values", params_kind="terms"
+    "sum",
+    None,
+    "Σ",
+    "d(Σ xᵢ)/dxᵢ = 1",
+    doc="vsum(values): the sum of many values",
+    params_kind="terms",
+    graph_derivatives=lambda n: (constant(1.0),) * len(n.children),
 )
 def vsum(values: Iterable[Operand]) -> Value:
     """The sum of `values` (Values and/or numbers) as ONE graph node.
@@ -857,6 +962,7 @@ def vsum(values: Iterable[Operand]) -> Value:
     "d(Σ wᵢxᵢ + b)/dwᵢ = xᵢ, d/dxᵢ = wᵢ, d/db = 1",
     doc="dot(ws, xs, bias): a weighted sum, optionally plus a bias",
     params_kind="operands",
+    graph_derivatives=lambda n: _dot_graph_derivatives(*n.params),
 )
 def dot(weights: Sequence[Operand], inputs: Sequence[Operand], bias: Operand | None = None) -> Value:
     """Σ wᵢ·xᵢ (+ bias) as ONE graph node: a neuron's pre-activation in a single step.

@@ -707,6 +707,7 @@ def draw(
     legend: bool = False,
     layout_budget: int | None = DEFAULT_LAYOUT_BUDGET,
     time_limit: float | None = None,
+    backward_nodes: Any = None,
 ) -> Graph:
     """Draw the computation graph that produced `root`.
 
@@ -743,6 +744,9 @@ def draw(
             render at once. A drawing too deep for the bundled Graphviz (more than
             `MAX_BUNDLED_RANKS` ranks, which only ``max_nodes=None`` can make) is refused with
             `RenderError` before rendering.
+        backward_nodes: values made by a backward pass (``autograd.backward_nodes(gradients,
+            output)`` for a ``grad(..., create_graph=True)`` gradient): drawn with a thick orange
+            border, so the forward graph and the backward pass built on it are told apart.
 
     Drawn before ``backward()`` (every grad 0), the picture says so in a note at the top.
 
@@ -780,6 +784,7 @@ def draw(
     value_module, op_module = _assign_modules(order, module_of_parameter) if group_by_module else ({}, {})
 
     roles_seen: list[str] = []
+    made_by_backward = set(backward_nodes) if backward_nodes is not None else set()
     largest_grad = max((abs(v.grad) for v in order if v in drawn and math.isfinite(v.grad)), default=0.0)
     builder = _DotBuilder(rankdir=rankdir)
     # Declare nodes and edges in operand order (x1 before x2, w.0 before w.1): Graphviz keeps
@@ -805,6 +810,8 @@ def draw(
             attributes.update(_gradient_style(value.grad, largest_grad, role))
         else:
             attributes["fillcolor"] = ROLE_COLORS[role]
+        if value in made_by_backward:
+            attributes.update(_BACKWARD_STYLE)
         builder.add_node(module, f"v{i}", attributes)
         if value.children:
             op_attributes = {"id": f"op{i}", "label": _plain_label(_op_text(value)), **_OP_STYLE}
@@ -841,6 +848,8 @@ def draw(
     before_backward = show_grads and root.grad == 0.0 and all(value.grad == 0.0 for value in order)
     if before_backward:
         builder.note = BEFORE_BACKWARD_NOTE
+    if legend and made_by_backward:
+        builder.add_legend_entry("backward pass", {"fillcolor": "#ffffff", **_BACKWARD_STYLE})
     hidden = len(order) - len(drawn)
     return Graph(
         builder.source(),
@@ -850,6 +859,9 @@ def draw(
         time_limit=time_limit,
         before_backward=before_backward,
     )
+
+
+_BACKWARD_STYLE = {"color": "#d9480f", "penwidth": "3"}  # nodes a create_graph backward pass made
 
 
 def _operand_order(root: Value) -> list[Value]:

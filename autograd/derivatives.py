@@ -1,0 +1,205 @@
+"""Gradients as numbers or as graphs: `grad`, and from it derivatives of any order, `hessian`, `hvp`.
+
+`Value.backward()` leaves d root / d node in every node's ``grad`` as a float. `grad` answers the
+same question for the values you name, without touching any ``grad`` attribute, and with
+``create_graph=True`` it answers it with Values instead of floats::
+
+    x = Value(0.5, "x")
+    y = x.tanh()
+    (dy,) = grad(y, [x], create_graph=True)   # dy is a Value: the backward pass, as a graph
+    (d2y,) = grad(dy, [x])                    # ... so it can be differentiated again
+
+The graph of ``dy`` is the backward pass written out with ordinary ops: for every edge of the
+forward graph, the op's local derivative built from engine ops (its `OpSpec.graph_derivatives`,
+e.g. tanh's ``(1 - t) * (1 + t)`` where ``t`` is the tanh node itself) times the upstream gradient,
+and the contributions a value receives added up in the order `backward()` adds them. So its data
+is bit for bit the float `backward()` computes, and it can be differentiated (again and again: the
+n-th derivative is n calls), drawn (`autograd.draw(dy, backward_nodes=...)`), stepped
+(`autograd.chain_rule_steps`) and compiled (`autograd.compile`) like any graph.
+
+A graph holds finite numbers only: where a local derivative is infinite (sqrt at 0, ``x ** 0.5`` at
+0) ``create_graph=True`` raises a ValueError naming the op, instead of building a graph that
+cannot be evaluated. Choices inside derivatives (relu's and abs's kink, max, sigmoid's two stable
+formulas) are made at the point the graph is built, like the op's own choice in the forward pass.
+
+Why not ``backward(create_graph=True)``: ``grad`` attributes are floats that optimisers, the stepper
+and the renderer read; a Value there would break each of them. `grad` returns the graphs instead.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from typing import Literal, overload
+
+from .engine import OPS, Operand, Value, as_value, describe_operand, dot, topological_order
+
+__all__ = ["backward_nodes", "grad", "hessian", "hvp", "leaves_for"]
+
+_isfinite = math.isfinite
+
+
+@overload
+def grad(output: Value, inputs: Sequence[Value], create_graph: Literal[False] = False) -> list[float]: ...
+@overload
+def grad(output: Value, inputs: Sequence[Value], create_graph: Literal[True]) -> list[Value]: ...
+@overload
+def grad(output: Value, inputs: Sequence[Value], create_graph: bool) -> list[float] | list[Value]: ...
+
+
+def grad(output: Value, inputs: Sequence[Value], create_graph: bool = False) -> list[float] | list[Value]:
+    """d output / d input for each of `inputs`, in order, without changing any ``grad`` attribute.
+
+    With ``create_graph=False`` (default) the result is floats, bit for bit what ``output.backward()``
+    would add to those inputs' grads. With ``create_graph=True`` it is Values whose graph is the
+    backward pass itself (see the module docstring), with the same numbers as data. An input the
+    output does not depend on gets 0.0 (a constant Value with ``create_graph=True``); the same
+    input may appear twice. Interior nodes are allowed as inputs: their gradient is d output / d node
+    with the node's own computation held fixed, as `backward()` leaves it in ``node.grad``.
+    """
+    if not isinstance(output, Value):
+        raise TypeError(f"grad: output must be a Value, got {describe_operand(output)}")
+    inputs = list(inputs)
+    for position, value in enumerate(inputs):
+        if not isinstance(value, Value):
+            raise TypeError(f"grad: inputs[{position}] must be a Value, got {describe_operand(value)}")
+    if not isinstance(create_graph, bool):
+        raise TypeError(f"grad: create_graph must be True or False, got {describe_operand(create_graph)}")
+    order = topological_order(output)
+    if create_graph:
+        graphs = _graph_gradients(order, output)
+        return [graphs[value] if value in graphs else as_value(0.0, "grad") for value in inputs]
+    numbers = _float_gradients(order, output)
+    return [numbers.get(value, 0.0) for value in inputs]
+
+
+def _float_gradients(order: Sequence[Value], output: Value) -> dict[Value, float]:
+    """The backward pass of `Value.backward()` (same order, same products, same zero rule) into a
+    dict instead of the ``grad`` attributes. Nodes the output does not depend on are absent."""
+    grads: dict[Value, float] = {output: 1.0}
+    get = grads.get
+    for node in reversed(order):
+        upstream = get(node)
+        if upstream is None or not node.children:
+            continue
+        finite = upstream - upstream == 0.0
+        for child, local in zip(node.children, node.local_grads):
+            contribution = local * upstream if finite or local != 0.0 else 0.0
+            grads[child] = get(child, 0.0) + contribution
+    return grads
+
+
+def _graph_gradients(order: Sequence[Value], output: Value) -> dict[Value, Value]:
+    """The backward pass as a graph: the same edges in the same order as `_float_gradients`, each
+    contribution ``local * upstream`` built from the op's `graph_derivatives`. A constant local
+    derivative of 1 passes the upstream Value on as it is, -1 negates it and 0 contributes nothing
+    (the float pass adds ±0.0 there): each is exactly what the float product gives."""
+    grads: dict[Value, Value] = {output: as_value(1.0, "grad")}
+    get = grads.get
+    for node in reversed(order):
+        upstream = get(node)
+        if upstream is None or not node.children:
+            continue
+        spec = OPS.get(node.op)
+        if spec is None or spec.graph_derivatives is None:
+            raise ValueError(
+                f"grad(create_graph=True): op {node.op!r} declares no graph_derivatives (its local "
+                "derivatives as Values), so its gradient cannot be a graph"
+            )
+        for position, local in enumerate(node.local_grads):
+            if not _isfinite(local):
+                operands = ", ".join(repr(child.data) for child in node.children[:6])
+                raise ValueError(
+                    f"grad(create_graph=True): the local derivative of {node.op} at ({operands}) is "
+                    f"{local!r} (operand {position}); a gradient graph holds finite numbers only"
+                )
+        locals_ = spec.graph_derivatives(node)
+        if len(locals_) != len(node.children):
+            raise ValueError(
+                f"grad(create_graph=True): op {node.op!r}'s graph_derivatives gave {len(locals_)} "
+                f"derivatives for {len(node.children)} operands"
+            )
+        for child, slope in zip(node.children, locals_):
+            if slope.children or slope.op != "const":
+                contribution = slope * upstream
+            elif slope.data == 1.0:
+                contribution = upstream
+            elif slope.data == -1.0:
+                contribution = -upstream
+            elif slope.data == 0.0:
+                continue
+            else:
+                contribution = slope * upstream
+            before = get(child)
+            grads[child] = contribution if before is None else before + contribution
+    return grads
+
+
+def backward_nodes(gradients: Sequence[Value] | Value, output: Value) -> set[Value]:
+    """The nodes of `gradients`' graphs that the backward pass made (everything not in `output`'s
+    forward graph): pass them to ``autograd.draw(..., backward_nodes=...)`` to tell them apart."""
+    roots = [gradients] if isinstance(gradients, Value) else list(gradients)
+    forward = set(topological_order(output))
+    made: set[Value] = set()
+    for root in roots:
+        made.update(node for node in topological_order(root) if node not in forward)
+    return made
+
+
+def leaves_for(values: Sequence[Operand], caller: str) -> list[Value]:
+    """The leaves a function of `values` is evaluated at: each number becomes a fresh leaf, a Value
+    is used as it is (it must be a leaf, e.g. a model's parameter) and may appear only once."""
+    leaves: list[Value] = []
+    seen: set[Value] = set()
+    for position, value in enumerate(values):
+        if isinstance(value, Value):
+            if value.children:
+                raise ValueError(
+                    f"{caller}: values[{position}] must be a leaf (a number or a Value with no "
+                    f"children), got a Value made by op {value.op!r}"
+                )
+            if value in seen:
+                raise ValueError(f"{caller}: values[{position}] appears twice ({value!r})")
+            seen.add(value)
+            leaves.append(value)
+        else:
+            leaves.append(Value(as_value(value, caller).data, f"x{position}"))
+    if not leaves:
+        raise ValueError(f"{caller}: needs at least one value, got none")
+    return leaves
+
+
+def _evaluate(f: Callable[[list[Value]], Value], leaves: list[Value], caller: str) -> Value:
+    output = f(leaves)
+    if not isinstance(output, Value):
+        raise TypeError(f"{caller}: f must return a Value, got {describe_operand(output)}")
+    return output
+
+
+def hessian(f: Callable[[list[Value]], Value], values: Sequence[Operand]) -> list[list[float]]:
+    """The matrix of second derivatives ``H[i][j] = d²f / dvᵢ dvⱼ`` at `values`, as a list of rows.
+
+    `f` is called once with a list of leaves, one per entry of `values` (numbers become fresh
+    leaves; Values, such as a model's parameters, are used as they are) and must return a Value.
+    Row i is the gradient of the graph gradient d f / d vᵢ (``grad(..., create_graph=True)``): one
+    backward pass per row, so this is for small functions and small nets (n passes over a graph
+    that grows about 3x). H is symmetric up to rounding; the rows are reported as computed.
+    """
+    leaves = leaves_for(values, "hessian")
+    output = _evaluate(f, leaves, "hessian")
+    first = grad(output, leaves, create_graph=True)
+    return [grad(g, leaves) for g in first]
+
+
+def hvp(f: Callable[[list[Value]], Value], values: Sequence[Operand], vector: Sequence[float]) -> list[float]:
+    """The Hessian-vector product H·v at `values`, without forming H: the gradient of
+    ``Σᵢ vᵢ · d f / d valueᵢ``, two backward passes whatever the number of values (`f` and `values`
+    as in `hessian`)."""
+    leaves = leaves_for(values, "hvp")
+    vector = list(vector)
+    if len(vector) != len(leaves):
+        raise ValueError(f"hvp: vector has {len(vector)} entries for {len(leaves)} values")
+    output = _evaluate(f, leaves, "hvp")
+    first = grad(output, leaves, create_graph=True)
+    directional = dot(first, vector)  # numbers are checked to be finite by dot
+    return grad(directional, leaves)
