@@ -29,11 +29,15 @@ if TYPE_CHECKING:
     from .derivatives import grad as grad
     from .derivatives import hessian as hessian
     from .derivatives import hvp as hvp
+    from .drawing.page import StepperTooLargeError as StepperTooLargeError
+    from .drawing.page import stepper_page as stepper_page
     from .drawing.page import write_stepper_html as write_stepper_html
     from .drawing.render import GraphvizNotFoundError as GraphvizNotFoundError
     from .drawing.render import RenderError as RenderError
     from .drawing.render import RenderTimeoutError as RenderTimeoutError
     from .drawing.render import draw as draw
+    from .drawing.views import Stepper as Stepper
+    from .drawing.views import stepper as stepper
     from .expr import ExpressionError as ExpressionError
     from .expr import parse as parse
     from .forward import TangentStep as TangentStep
@@ -52,6 +56,8 @@ if TYPE_CHECKING:
     from .gradcheck import numerical_grad as numerical_grad
     from .steps import ChainRuleStep as ChainRuleStep
     from .steps import chain_rule_steps as chain_rule_steps
+    from .steps import forward_steps as forward_steps
+    from .steps import training_step_steps as training_step_steps
 
 __version__ = "0.1.0"
 __gradstep_engine__ = True  # how `autograd.name_clash` tells this package from HIPS autograd

@@ -171,7 +171,7 @@ def stepper_page(
         def loss_fn() -> Value:  # the first call hands back the graph already built
             nonlocal calls
             calls += 1
-            return built if calls == 1 else loss()  # type: ignore[operator]
+            return built if calls == 1 else loss()
 
     else:
         raise TypeError(
