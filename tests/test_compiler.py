@@ -176,7 +176,7 @@ def assert_matches_eager_frozen(compiled: CompiledFunction, fn, point: float) ->
     leaf = Value(point)
     root = fn(leaf)
     root.backward()
-    got_value, (got_grad,) = compiled.evaluate(point)
+    got_value, (got_grad,) = compiled.evaluate([point])
     assert same_bits(got_value, root.data), (point, got_value, root.data)
     assert same_bits(got_grad, leaf.grad), (point, got_grad, leaf.grad)
 
@@ -240,7 +240,7 @@ def test_mlp_with_data_as_inputs_replays_any_example():
     for _ in range(5):
         x = [rng.random() for _ in range(3)]
         t = [0.01, 0.99]
-        _, grads = step.evaluate([p.data for p in params], *x, *t)
+        _, grads = step.evaluate([*[p.data for p in params], *x, *t])
         for p in params:
             p.grad = 0.0
         out = half_squared_error(model(x), t)
