@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from importlib import resources
 
 from ._checks import is_finite_real
-from ._random import RngLike, make_rng
+from ._random import RandomSource, RngLike, make_rng
 
 __all__ = [
     "CsvDataError",
@@ -60,6 +60,19 @@ def _check_size(n_samples: object, minimum: int, caller: str) -> int:
     return n_samples
 
 
+def _shuffled_with_noise(
+    points: list[tuple[list[float], int]], source: RandomSource, noise: float
+) -> Dataset:
+    """Shuffle (point, label) pairs, then add Gaussian noise of standard deviation `noise` to every
+    coordinate, in that order (the generators that lay points out in class order share this)."""
+    source.shuffle(points)
+    if noise > 0.0:
+        for point, _ in points:
+            point[0] += source.gauss(0.0, noise)
+            point[1] += source.gauss(0.0, noise)
+    return [point for point, _ in points], [label for _, label in points]
+
+
 def make_moons(
     n_samples: int = 100, noise: float = 0.1, *, labels: Sequence[int] = (0, 1), rng: RngLike = 0
 ) -> Dataset:
@@ -84,12 +97,7 @@ def make_moons(
     for i in range(n_lower):
         t = math.pi * i / (n_lower - 1) if n_lower > 1 else 0.0
         points.append(([1.0 - math.cos(t), 0.5 - math.sin(t)], lower_label))
-    source.shuffle(points)
-    if noise > 0.0:
-        for point, _ in points:
-            point[0] += source.gauss(0.0, noise)
-            point[1] += source.gauss(0.0, noise)
-    return [point for point, _ in points], [label for _, label in points]
+    return _shuffled_with_noise(points, source, noise)
 
 
 def xor_table(*, bias_column: bool = False, labels: Sequence[int] = (0, 1)) -> Dataset:
@@ -157,12 +165,7 @@ def make_circles(
         for i in range(count):
             t = 2.0 * math.pi * i / count
             points.append(([radius * math.cos(t), radius * math.sin(t)], label))
-    source.shuffle(points)
-    if noise > 0.0:
-        for point, _ in points:
-            point[0] += source.gauss(0.0, noise)
-            point[1] += source.gauss(0.0, noise)
-    return [point for point, _ in points], [label for _, label in points]
+    return _shuffled_with_noise(points, source, noise)
 
 
 def make_spiral(
@@ -193,12 +196,7 @@ def make_spiral(
             radius = i / count
             t = 2.0 * math.pi * float(turns) * i / count + offset
             points.append(([radius * math.sin(t), radius * math.cos(t)], label))
-    source.shuffle(points)
-    if noise > 0.0:
-        for point, _ in points:
-            point[0] += source.gauss(0.0, noise)
-            point[1] += source.gauss(0.0, noise)
-    return [point for point, _ in points], [label for _, label in points]
+    return _shuffled_with_noise(points, source, noise)
 
 
 class CsvDataError(ValueError):
