@@ -120,16 +120,21 @@ def _graph_gradients(order: Sequence[Value], output: Value) -> dict[Value, Value
                 f"derivatives for {len(node.children)} operands"
             )
         for child, slope in zip(node.children, locals_):
-            if slope.children or slope.op != "const":
+            number = (
+                slope
+                if not isinstance(slope, Value)
+                else (None if slope.children or slope.op != "const" else slope.data)
+            )
+            if number is None:
                 contribution = slope * upstream
-            elif slope.data == 1.0:
+            elif number == 1.0:
                 contribution = upstream
-            elif slope.data == -1.0:
+            elif number == -1.0:
                 contribution = -upstream
-            elif slope.data == 0.0:
+            elif number == 0.0:
                 continue
             else:
-                contribution = slope * upstream
+                contribution = number * upstream
             before = get(child)
             grads[child] = contribution if before is None else before + contribution
     return grads

@@ -137,8 +137,12 @@ class OpSpec:
             number the op was specialised with); ``"terms"`` (`vsum`: None when every term is a
             Value, else every term in order, numbers included); ``"operands"`` (`dot`: the tuple
             ``(weights, inputs, bias)`` as given, numbers as floats).
+        number_operand: for the number form of a binary op (``x * 0.5`` is ``mul_const``, ``2 - x``
+            is ``rsub_const``), the operand position the recorded number fills: 1 when it stands
+            right of the Value, 0 when left. Drawings show it there as a constant box. None otherwise.
         graph_derivatives: the local derivatives as Values: a function ``node -> tuple of Values``
-            (one per child of `node`, in order) that builds each local derivative from engine ops
+            (one per child of `node`, in order; a plain float where the derivative is a number)
+            that builds each local derivative from engine ops
             and from `node` and its children themselves, so that a gradient built from them
             (``autograd.grad(..., create_graph=True)``) is an ordinary graph that can be
             differentiated again. Each Value's data is bit for bit the float the op stored in
@@ -159,7 +163,10 @@ class OpSpec:
     code: OpCode | None = None
     local_formulas: tuple[str | None, ...] = ()
     params_kind: ParamsKind = "none"
-    graph_derivatives: Callable[[Value], tuple[Value, ...]] | None = field(default=None, compare=False)
+    graph_derivatives: Callable[[Value], tuple[Value | float, ...]] | None = field(
+        default=None, compare=False
+    )
+    number_operand: int | None = None
 
     def derivative_text(self, position: int) -> str:
         """The derivative text for the operand at `position` (n-ary ops share one text)."""
@@ -192,7 +199,8 @@ def register_op(
     code: OpCode | None = None,
     local_formulas: Sequence[str | None] = (),
     params_kind: ParamsKind = "none",
-    graph_derivatives: Callable[[Value], tuple[Value, ...]] | None = None,
+    graph_derivatives: Callable[[Value], tuple[Value | float, ...]] | None = None,
+    number_operand: int | None = None,
 ) -> Callable[[_F], _F]:
     """Register a primitive op in `OPS` and return the decorated function unchanged (zero cost).
 
@@ -212,6 +220,12 @@ def register_op(
         raise ValueError(f"op {name!r}: expected {expected} local formulas, got {len(local_formulas)}")
     if formula is None and parse_name is not None:
         formula = f"{parse_name}({{a}})"
+    if number_operand is not None and (
+        arity != 1 or params_kind != "constant" or number_operand not in (0, 1)
+    ):
+        raise ValueError(
+            f"op {name!r}: number_operand is for one-Value ops that record a constant in slot 0 or 1"
+        )
     if operand_precedence is None:
         operand_precedence = (0,) * expected  # inside a call's parentheses anything goes
     if precedence is None:
@@ -233,6 +247,7 @@ def register_op(
             tuple(local_formulas),
             params_kind,
             graph_derivatives,
+            number_operand,
         )
         return fn
 
@@ -310,6 +325,17 @@ def _overflow(op: str, *operands: float) -> OverflowError:
     return OverflowError(f"{op}: result is too large for a float (operands: {shown})")
 
 
+def _node_overflow(op: str, children: tuple[Value, ...], params: Any) -> OverflowError:
+    """The overflow error of a node whose result is not a float, naming the operation as written:
+    ``x * 1e200`` is `mul_const`, but the error says ``mul`` and shows both operands in order."""
+    operands = [child.data for child in children]
+    spec = OPS.get(op)
+    if spec is not None and spec.number_operand is not None:
+        operands.insert(spec.number_operand, params)
+        op = op.removesuffix("_const").removeprefix("r")  # rsub_const -> sub, max_const -> max
+    return _overflow(op, *operands)
+
+
 def power_slope(c: float, a: float) -> float:
     """d(a**c)/da = c·a**(c-1), or ±inf (the sign of the true slope) when that exceeds the float range.
 
@@ -375,16 +401,18 @@ class Value:
     Attributes:
         data: the forward value (a finite float).
         grad: d(root)/d(this) after `root.backward()`.
-        children: the operands this value was computed from, in order (repeats allowed:
-            ``x*x`` has children ``(x, x)``).
+        children: the Values this value was computed from, in order (repeats allowed:
+            ``x*x`` has children ``(x, x)``). A number operand is not a child: ``x * 0.5`` has
+            the one child ``x`` and records 0.5 in `params` (its op is the number form
+            ``mul_const``), and drawings show that number as a constant box.
         local_grads: d(this)/d(child) for each child, same order as `children`.
         op: the registered op name that made this value (``""`` for a leaf you created,
-            ``"const"`` for a number that was used as an operand).
+            ``"const"`` for a number made into a leaf, as `constant` does).
         label: an optional human-readable name shown by the renderer and the stepper.
         params: what the op's forward used besides its children, recorded so that tools never
-            have to guess it (see `OpSpec.params_kind`): the exponent of ``x ** 3`` and the base
-            of ``2 ** x`` (a float), `dot`'s ``(weights, inputs, bias)``, `vsum`'s terms when
-            numbers were among them; None for every other node.
+            have to guess it (see `OpSpec.params_kind`): the number of ``x * 0.5``, ``2 - x`` and
+            ``x ** 3``, the base of ``2 ** x`` (a float), `dot`'s ``(weights, inputs, bias)``,
+            `vsum`'s terms when numbers were among them; None for every other node.
 
     Values hash by identity; ``==`` is identity too, so values can sit in sets and dicts.
 
@@ -416,7 +444,7 @@ class Value:
         if not _isfinite(data):
             # Ops check their own domains first, so a non-finite result here is an overflow.
             if children:
-                raise _overflow(op, *(child.data for child in children))
+                raise _node_overflow(op, children, params)
             raise ValueError(f"{op or 'Value'}: data must be a finite number, got {data!r}")
         if label.__class__ is not str and not isinstance(label, str):
             raise _label_error(label)
@@ -466,31 +494,68 @@ class Value:
 
     # ---- binary arithmetic --------------------------------------------------------------------
 
+    # A number operand is recorded in the node (`params`) by the op's number form (``x + 2`` is
+    # `add_const`, ``2 - x`` is `rsub_const`) instead of becoming a leaf Value of its own: a third of
+    # the nodes of ``(y * 0.999).relu()`` chains were such leaves, and the cyclic GC walked each
+    # one again and again (measured in benchmarks/bench_engine.py: the chain 1.7x faster). Each
+    # number form repeats its Value form's float operations, so results are bit for bit the same.
+
     @register_op(
         "add", 2, "+", "d(a+b)/da = 1", "d(a+b)/db = 1",
         formula="{a} + {b}", precedence=ADDITIVE, operand_precedence=(ADDITIVE, ADDITIVE),
         code=OpCode("a + b", ("1.0", "1.0")),
-        graph_derivatives=lambda n: (constant(1.0), constant(1.0)),
+        graph_derivatives=lambda n: (1.0, 1.0),
     )  # fmt: skip
     def __add__(self, other: Operand) -> Value:
-        other = as_value(other, "add")
-        return Value(self.data + other.data, "", (self, other), (1.0, 1.0), "add")
+        if isinstance(other, Value):
+            return Value(self.data + other.data, "", (self, other), (1.0, 1.0), "add")
+        return self._add_number(_as_float(other, "add"))
 
+    @register_op(
+        "add_const", 1, "+", "d(a+c)/da = 1", doc="a + c for a number c",
+        formula="{a} + {c}", precedence=ADDITIVE, operand_precedence=(ADDITIVE,), params_kind="constant",
+        code=OpCode("a + c", ("1.0",)), graph_derivatives=lambda n: (1.0,), number_operand=1,
+    )  # fmt: skip
+    def _add_number(self, c: float) -> Value:
+        return Value(self.data + c, "", (self,), (1.0,), "add_const", c)
+
+    @register_op(
+        "radd_const", 1, "+", "d(c+a)/da = 1", doc="c + a for a number c",
+        formula="{c} + {a}", precedence=ADDITIVE, operand_precedence=(ADDITIVE,), params_kind="constant",
+        code=OpCode("c + a", ("1.0",)), graph_derivatives=lambda n: (1.0,), number_operand=0,
+    )  # fmt: skip
     def __radd__(self, other: Number) -> Value:
-        return as_value(other, "add") + self
+        c = _as_float(other, "add")
+        return Value(c + self.data, "", (self,), (1.0,), "radd_const", c)
 
     @register_op(
         "sub", 2, "-", "d(a-b)/da = 1", "d(a-b)/db = -1",
         formula="{a} - {b}", precedence=ADDITIVE, operand_precedence=(ADDITIVE, MULTIPLICATIVE),
         code=OpCode("a - b", ("1.0", "-1.0")),
-        graph_derivatives=lambda n: (constant(1.0), constant(-1.0)),
+        graph_derivatives=lambda n: (1.0, -1.0),
     )  # fmt: skip
     def __sub__(self, other: Operand) -> Value:
-        other = as_value(other, "sub")
-        return Value(self.data - other.data, "", (self, other), (1.0, -1.0), "sub")
+        if isinstance(other, Value):
+            return Value(self.data - other.data, "", (self, other), (1.0, -1.0), "sub")
+        return self._sub_number(_as_float(other, "sub"))
 
+    @register_op(
+        "sub_const", 1, "-", "d(a-c)/da = 1", doc="a - c for a number c",
+        formula="{a} - {c}", precedence=ADDITIVE, operand_precedence=(ADDITIVE,), params_kind="constant",
+        code=OpCode("a - c", ("1.0",)), graph_derivatives=lambda n: (1.0,), number_operand=1,
+    )  # fmt: skip
+    def _sub_number(self, c: float) -> Value:
+        return Value(self.data - c, "", (self,), (1.0,), "sub_const", c)
+
+    @register_op(
+        "rsub_const", 1, "-", "d(c-a)/da = -1", doc="c - a for a number c",
+        formula="{c} - {a}", precedence=ADDITIVE, operand_precedence=(MULTIPLICATIVE,),
+        params_kind="constant", code=OpCode("c - a", ("-1.0",)), graph_derivatives=lambda n: (-1.0,),
+        number_operand=0,
+    )  # fmt: skip
     def __rsub__(self, other: Number) -> Value:
-        return as_value(other, "sub") - self
+        c = _as_float(other, "sub")
+        return Value(c - self.data, "", (self,), (-1.0,), "rsub_const", c)
 
     @register_op(
         "mul", 2, "*", "d(a*b)/da = b", "d(a*b)/db = a",
@@ -499,11 +564,28 @@ class Value:
         graph_derivatives=lambda n: (n.children[1], n.children[0]),
     )  # fmt: skip
     def __mul__(self, other: Operand) -> Value:
-        other = as_value(other, "mul")
-        return Value(self.data * other.data, "", (self, other), (other.data, self.data), "mul")
+        if isinstance(other, Value):
+            return Value(self.data * other.data, "", (self, other), (other.data, self.data), "mul")
+        return self._mul_number(_as_float(other, "mul"))
 
+    @register_op(
+        "mul_const", 1, "*", "d(a*c)/da = c", doc="a * c for a number c",
+        formula="{a}*{c}", precedence=MULTIPLICATIVE, operand_precedence=(MULTIPLICATIVE,),
+        params_kind="constant",
+        code=OpCode("a * c", ("c",)), graph_derivatives=lambda n: (n.params,), number_operand=1,
+    )  # fmt: skip
+    def _mul_number(self, c: float) -> Value:
+        return Value(self.data * c, "", (self,), (c,), "mul_const", c)
+
+    @register_op(
+        "rmul_const", 1, "*", "d(c*a)/da = c", doc="c * a for a number c",
+        formula="{c}*{a}", precedence=MULTIPLICATIVE, operand_precedence=(MULTIPLICATIVE,),
+        params_kind="constant",
+        code=OpCode("c * a", ("c",)), graph_derivatives=lambda n: (n.params,), number_operand=0,
+    )  # fmt: skip
     def __rmul__(self, other: Number) -> Value:
-        return as_value(other, "mul") * self
+        c = _as_float(other, "mul")
+        return Value(c * self.data, "", (self,), (c,), "rmul_const", c)
 
     @register_op(
         "div", 2, "/", "d(a/b)/da = 1/b", "d(a/b)/db = -a/b**2",
@@ -516,7 +598,8 @@ class Value:
         graph_derivatives=lambda n: (1.0 / n.children[1], -(n / n.children[1])),  # type: ignore[has-type]
     )  # fmt: skip
     def __truediv__(self, other: Operand) -> Value:
-        other = as_value(other, "div")
+        if not isinstance(other, Value):
+            return self._div_number(_as_float(other, "div"))
         a, b = self.data, other.data
         if b == 0.0:
             raise ZeroDivisionError(f"div: division by zero ({a!r} / {b!r})")
@@ -525,8 +608,30 @@ class Value:
         # |b| ≥ 1.4e154 it made d/db silently 0, at |b| ≤ 1e-162 a ZeroDivisionError).
         return Value(out, "", (self, other), (1.0 / b, -(out / b)), "div")
 
+    @register_op(
+        "div_const", 1, "/", "d(a/c)/da = 1/c", doc="a / c for a nonzero number c",
+        formula="{a}/{c}", precedence=MULTIPLICATIVE, operand_precedence=(MULTIPLICATIVE,),
+        params_kind="constant",
+        code=OpCode("a / c", ("1.0 / c",)),
+        local_formulas=("1 / c",), graph_derivatives=lambda n: (1.0 / n.params,), number_operand=1,
+    )  # fmt: skip
+    def _div_number(self, c: float) -> Value:
+        if c == 0.0:
+            raise ZeroDivisionError(f"div: division by zero ({self.data!r} / {c!r})")
+        return Value(self.data / c, "", (self,), (1.0 / c,), "div_const", c)
+
+    @register_op(
+        "rdiv_const", 1, "/", "d(c/a)/da = -c/a**2", doc="c / a for a number c",
+        formula="{c}/{a}", precedence=MULTIPLICATIVE, operand_precedence=(UNARY,), params_kind="constant",
+        code=OpCode("c / a", ("-(out / a)",), (Guard("a == 0.0", ZeroDivisionError, "division by zero"),)),
+        local_formulas=(None,), graph_derivatives=lambda n: (-(n / n.children[0]),), number_operand=0,
+    )  # fmt: skip
     def __rtruediv__(self, other: Number) -> Value:
-        return as_value(other, "div") / self
+        c, b = _as_float(other, "div"), self.data
+        if b == 0.0:
+            raise ZeroDivisionError(f"div: division by zero ({c!r} / {b!r})")
+        out = c / b
+        return Value(out, "", (self,), (-(out / b),), "rdiv_const", c)
 
     @register_op(
         "neg", 1, "-", "d(-a)/da = -1",
@@ -796,10 +901,23 @@ class Value:
     def max(self, other: Operand) -> Value:
         """The larger of self and `other` (self on ties) as a node, so the choice is in the graph:
         compiled code makes it again on every call, and the gradient flows to the chosen one."""
-        other = as_value(other, "max")
+        if not isinstance(other, Value):
+            return self._max_number(_as_float(other, "max"))
         if self.data >= other.data:
             return Value(self.data, "", (self, other), (1.0, 0.0), "max")
         return Value(other.data, "", (self, other), (0.0, 1.0), "max")
+
+    @register_op(
+        "max_const", 1, "max", "d max(a,c)/da = 1 if a >= c else 0", doc="max(a, c) for a number c",
+        formula="max({a}, {c})", operand_precedence=(0,), params_kind="constant",
+        code=OpCode("a if a >= c else c", ("1.0 if a >= c else 0.0",)), local_formulas=("[a >= c]",),
+        graph_derivatives=lambda n: (1.0 if decide(n.children[0], "max") >= n.params else 0.0,),
+        number_operand=1,
+    )  # fmt: skip
+    def _max_number(self, c: float) -> Value:
+        if self.data >= c:
+            return Value(self.data, "", (self,), (1.0,), "max_const", c)
+        return Value(c, "", (self,), (0.0,), "max_const", c)
 
     @register_op(
         "stop_gradient", 1, "stop", "d(stop_gradient a)/da = 0 (by definition)", parse_name="stop_gradient",

@@ -53,6 +53,24 @@ OP_CASES: dict[str, OpCase] = {
     "div": OpCase(
         lambda a, b: a / b, ((0.3, -1.2), (2.0, 0.25)), operator.truediv, safe=lambda a, b: abs(b) > 1e-2
     ),
+    # The number forms of the binary ops: a number operand recorded in the node (``x + 2``).
+    "add_const": OpCase(lambda a: a + 2.5, ((0.3,), (-2.0,)), lambda a: a + 2.5),
+    "radd_const": OpCase(lambda a: 2.5 + a, ((0.3,), (-2.0,)), lambda a: 2.5 + a),
+    "sub_const": OpCase(lambda a: a - 2.5, ((0.3,), (-2.0,)), lambda a: a - 2.5),
+    "rsub_const": OpCase(lambda a: 2.5 - a, ((0.3,), (-2.0,)), lambda a: 2.5 - a),
+    "mul_const": OpCase(lambda a: a * -1.5, ((0.3,), (-2.0,)), lambda a: a * -1.5),
+    "rmul_const": OpCase(lambda a: -1.5 * a, ((0.3,), (-2.0,)), lambda a: -1.5 * a),
+    "div_const": OpCase(lambda a: a / 0.3, ((0.3,), (-2.0,)), lambda a: a / 0.3),
+    "rdiv_const": OpCase(
+        lambda a: 0.3 / a, ((0.3,), (-2.0,)), lambda a: 0.3 / a, safe=lambda a: abs(a) > 1e-2
+    ),
+    "max_const": OpCase(
+        lambda a: a.max(0.25),
+        ((0.7,), (-2.0,)),
+        lambda a: a if a >= 0.25 else 0.25,
+        torch=lambda a: __import__("torch").clamp(a, min=0.25),
+        safe=lambda a: abs(a - 0.25) > 1e-3,
+    ),
     "neg": OpCase(lambda a: -a, ((0.7,), (-3.0,)), operator.neg),
     "pow": OpCase(lambda a: a**3, ((0.7,), (-1.3,)), lambda a: a**3.0),
     "rpow": OpCase(lambda a: 2.0**a, ((0.7,), (-1.3,)), lambda a: 2.0**a),
@@ -114,7 +132,22 @@ UNARY = tuple(
     if spec.arity == 1 and spec.params_kind == "none" and not OP_CASES[name].zero_derivative
 )
 BINARY = tuple(name for name, spec in autograd.OPS.items() if spec.arity == 2)
-WITH_CONSTANT = ("add_c", "c_sub", "mul_c", "c_div", "pow", "rpow")
+# One Value and a number recorded in the node, written as Python writes them (the same expression
+# on Values, floats and tensors; the Values backend reaches the registered op through the operator).
+NUMBER_FORMS: dict[str, Callable[[Any, float], Any]] = {
+    "add_const": lambda a, c: a + c,
+    "radd_const": lambda a, c: c + a,
+    "sub_const": lambda a, c: a - c,
+    "rsub_const": lambda a, c: c - a,
+    "mul_const": lambda a, c: a * c,
+    "rmul_const": lambda a, c: c * a,
+    "div_const": lambda a, c: a / c,
+    "rdiv_const": lambda a, c: c / a,
+    "pow": lambda a, c: a**c,
+    "rpow": lambda a, c: c**a,
+}
+WITH_CONSTANT = (*NUMBER_FORMS, "max_const")
+assert set(WITH_CONSTANT) == {n for n, spec in autograd.OPS.items() if spec.params_kind == "constant"}
 NARY = ("sum", "dot")
 CONSTANTS = (-1.5, -0.5, 0.25, 1.0, 2.0, 3.0)
 EXPONENTS = (-1.0, 0.5, 1.5, 2.0, 3.0)
@@ -183,18 +216,12 @@ class Backend:
     def apply(self, ins: Instruction, args: Sequence[Any]) -> Any:
         c = ins.constant
         op = ins.op
-        if op == "add_c":
-            return args[0] + c
-        if op == "c_sub":
-            return c - args[0]
-        if op == "mul_c":
-            return c * args[0]
-        if op == "c_div":
-            return c / args[0]
-        if op == "pow":
-            return args[0] ** c
-        if op == "rpow":
-            return c ** args[0]
+        if op in NUMBER_FORMS:
+            return NUMBER_FORMS[op](args[0], c)
+        if op == "max_const":
+            if self.torch is not None:
+                return self.torch.clamp(args[0], min=c)
+            return args[0].max(c) if isinstance(args[0], Value) else (args[0] if args[0] >= c else c)
         if op == "sum":
             return self.sum(args)
         if op == "dot":
@@ -236,8 +263,10 @@ def build_checked(program: Program) -> tuple[list[Value], Value]:
             assume(OP_CASES[ins.op].safe(*(arg.data for arg in args)))
         if ins.op == "pow" and not float(ins.constant).is_integer():
             assume(first > 1e-2)
-        if ins.op == "c_div" or (ins.op == "pow" and ins.constant < 0):
+        if ins.op == "rdiv_const" or (ins.op == "pow" and ins.constant < 0):
             assume(abs(first) > 1e-2)
+        if ins.op == "max_const":
+            assume(abs(first - ins.constant) > 1e-3)
         try:
             result = backend.apply(ins, args)
         except (ValueError, ArithmeticError):

@@ -117,7 +117,7 @@ def test_step_is_driven_by_keys_on_stdin():
 
 
 def test_step_handles_end_of_input_unknown_keys_and_back_at_the_start():
-    result = gradstep("step", "x*2", "x=1", keys="b\nwhat\n")
+    result = gradstep("step", "x*y", "x=1", "y=2", keys="b\nwhat\n")
     assert result.returncode == 0, result.stderr
     assert headers(result.stdout) == ["0/3", "0/3", "0/3"]
     assert "(Enter: next step, b: back, q: quit)" in result.stdout
@@ -190,7 +190,7 @@ def test_draw_writes_an_svg(tmp_path):
 
 
 def test_draw_into_a_missing_folder_is_one_line_and_exit_code_1(tmp_path):
-    result = gradstep("draw", "x*2", "x=1", "-o", str(tmp_path / "missing" / "graph.svg"))
+    result = gradstep("draw", "x*y", "x=1", "y=2", "-o", str(tmp_path / "missing" / "graph.svg"))
     assert result.returncode == 1
     assert len(result.stderr.splitlines()) == 1 and "could not write" in result.stderr
 
@@ -255,8 +255,8 @@ OUTPUT_COMMANDS = [
     ["grad", *NEURON],
     ["step", *NEURON, "--all"],
     ["step", "+".join(["x"] * 300), "x=1", "--all"],  # more than a buffer's worth of output
-    ["draw", "x*2", "x=1", "-o", "{tmp}/g.svg"],
-    ["html", "x*2", "x=1", "-o", "{tmp}/p.html"],
+    ["draw", "x*y", "x=1", "y=2", "-o", "{tmp}/g.svg"],
+    ["html", "x*y", "x=1", "y=2", "-o", "{tmp}/p.html"],
     ["--help"],
     ["grad", "--help"],
     ["demo", "--list"],
@@ -318,7 +318,7 @@ def test_output_to_dev_null_is_fine():
 def test_html_onto_a_fifo_or_a_directory_is_refused_in_one_line(tmp_path):
     fifo = tmp_path / "page.html"
     os.mkfifo(fifo)
-    result = gradstep("html", "x*2", "x=1", "-o", str(fifo))
+    result = gradstep("html", "x*y", "x=1", "y=2", "-o", str(fifo))
     assert result.returncode == 1
     assert result.stderr == (
         f"gradstep html: error: {fifo} is a FIFO (named pipe), not a regular file: refusing to replace it\n"
@@ -326,7 +326,7 @@ def test_html_onto_a_fifo_or_a_directory_is_refused_in_one_line(tmp_path):
     assert stat.S_ISFIFO(os.lstat(fifo).st_mode)
     folder = tmp_path / "graph.svg"
     folder.mkdir()
-    result = gradstep("draw", "x*2", "x=1", "-o", str(folder))
+    result = gradstep("draw", "x*y", "x=1", "y=2", "-o", str(folder))
     assert result.returncode == 1 and "is a directory, not a regular file" in result.stderr
     assert folder.is_dir()
 
@@ -339,7 +339,7 @@ def test_html_onto_a_device_node_leaves_the_device_alone(tmp_path):
         os.mknod(device, stat.S_IFCHR | 0o666, os.makedev(1, 7))  # /dev/full's numbers
     except (PermissionError, AttributeError):
         pytest.skip("cannot make device nodes here")
-    result = gradstep("html", "x*2", "x=1", "-o", str(device))
+    result = gradstep("html", "x*y", "x=1", "y=2", "-o", str(device))
     assert result.returncode == 1
     assert result.stderr == (
         f"gradstep html: error: {device} is a character device, not a regular file: refusing to replace it\n"
@@ -351,7 +351,7 @@ def test_draw_through_a_symlink_writes_its_target(tmp_path):
     (tmp_path / "out").mkdir()
     link = tmp_path / "graph.svg"
     link.symlink_to(tmp_path / "out" / "real.svg")
-    result = gradstep("draw", "x*2", "x=1", "-o", str(link))
+    result = gradstep("draw", "x*y", "x=1", "y=2", "-o", str(link))
     assert result.returncode == 0, result.stderr
     assert link.is_symlink() and "<svg" in (tmp_path / "out" / "real.svg").read_text()
 
@@ -560,10 +560,10 @@ def test_on_a_terminal_single_keys_act_without_enter(terminal):
 
 
 def test_on_a_terminal_the_last_step_pauses_and_you_can_step_back(terminal):
-    term = terminal("x*2", "x=1")
+    term = terminal("x*y", "x=1", "y=2")
     term.read_until(PROMPT)
     term.type("n", PROMPT)
-    term.type("n", PROMPT)  # forward x*2, the seed, then the two edges
+    term.type("n", PROMPT)  # forward x*y, the seed, then the two edges
     term.type("n", LAST_PROMPT)  # the last step: every grad, then a pause
     assert "done: every gradient is filled in" in term.screen and "df/dx = 2" in term.screen
     term.type("b", PROMPT)  # back from the end
@@ -574,7 +574,7 @@ def test_on_a_terminal_the_last_step_pauses_and_you_can_step_back(terminal):
 
 
 def test_on_a_terminal_ctrl_d_ends_cleanly_and_restores_the_terminal(terminal):
-    term = terminal("x*2", "x=1")
+    term = terminal("x*y", "x=1", "y=2")
     term.read_until(PROMPT)
     term.type("\x04")
     assert term.finish() == 0
@@ -584,7 +584,7 @@ def test_on_a_terminal_ctrl_d_ends_cleanly_and_restores_the_terminal(terminal):
 
 
 def test_on_a_terminal_ctrl_c_exits_130_and_restores_the_terminal(terminal):
-    term = terminal("x*2", "x=1")
+    term = terminal("x*y", "x=1", "y=2")
     term.read_until(PROMPT)
     term.type("\x03")
     assert term.finish() == 130
@@ -594,7 +594,7 @@ def test_on_a_terminal_ctrl_c_exits_130_and_restores_the_terminal(terminal):
 
 
 def test_from_a_pipe_keys_are_lines_and_the_last_step_pauses_too():
-    result = gradstep("step", "x*2", "x=1", keys="\n\n\nb\n\nq\n")
+    result = gradstep("step", "x*y", "x=1", "y=2", keys="\n\n\nb\n\nq\n")
     assert result.returncode == 0, result.stderr
     assert "each key then Enter" in result.stdout
     assert headers(result.stdout) == ["0/3", "1/3", "2/3", "3/3", "2/3", "3/3"]
@@ -602,7 +602,7 @@ def test_from_a_pipe_keys_are_lines_and_the_last_step_pauses_too():
 
 
 def test_from_a_pipe_end_of_input_ends_the_prompt_line_and_exits_0():
-    result = gradstep("step", "x*2", "x=1", keys="\n")
+    result = gradstep("step", "x*y", "x=1", "y=2", keys="\n")
     assert result.returncode == 0, result.stderr
     assert headers(result.stdout) == ["0/3", "1/3"]
     assert result.stdout.endswith(PROMPT + "\n") and result.stderr == ""

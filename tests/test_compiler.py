@@ -307,6 +307,22 @@ def test_batched_source_uses_numpy_where_for_branches():
     assert " if " not in compiled.batched_source.split('"""')[2]
 
 
+def test_batched_zero_local_derivative_passes_zero_from_an_infinite_grad_as_backward_does():
+    # relu(x).sqrt() at x <= 0: sqrt's slope at 0 is inf, relu's local derivative 0; backward()
+    # passes exactly 0 (not 0 × inf = NaN). The batched code reruns its careful variant for that.
+    pytest.importorskip("numpy")
+    x = Value(1.0, "x")
+    compiled = compile_graph(lambda x: x.relu().sqrt() + x, [x])
+    eager = []
+    for point in (-1.0, 0.0, 4.0):
+        leaf = Value(point, "x")
+        out = leaf.relu().sqrt() + leaf
+        out.backward()
+        eager.append(leaf.grad)
+    result = compiled.batched([-1.0, 0.0, 4.0], reduction="none")
+    assert result.grads["x"].tolist() == eager == [1.0, 1.0, 1.25]
+
+
 def test_batched_input_errors():
     np = pytest.importorskip("numpy")
     compiled = compile_graph(nielsen_cost, nielsen_inputs())

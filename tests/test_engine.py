@@ -482,7 +482,11 @@ def test_value_fields_and_repr():
     assert float(c) == -6.0
     assert (a**2).params == 2.0  # the recorded constant
     assert (2**a).params == 2.0
-    assert (a + 1).children[1].op == "const"
+    # A number operand is recorded in the node, not made into a leaf: one child, the number in params.
+    shifted, halved, reflected = a + 1, a * 0.5, 1 - a
+    assert (shifted.op, shifted.children, shifted.params) == ("add_const", (a,), 1.0)
+    assert (halved.op, halved.local_grads, halved.params) == ("mul_const", (0.5,), 0.5)
+    assert (reflected.op, reflected.local_grads, reflected.data) == ("rsub_const", (-1.0,), -1.0)
 
 
 def test_values_hash_by_identity():

@@ -75,9 +75,10 @@ def test_powers_pick_the_engine_op(formula, op, constant):
     assert (out.op, out.params) == (op, constant)
 
 
-def test_numbers_become_constant_leaves_and_a_constant_formula_is_a_leaf():
+def test_numbers_are_recorded_in_the_node_and_a_constant_formula_is_a_leaf():
     out = parse("3*x", x=2)
-    assert out.children[0].op == "const" and out.children[0].data == 3.0
+    assert (out.op, out.params, [child.label for child in out.children]) == ("rmul_const", 3.0, ["x"])
+    assert parse("x - 1", x=2).op == "sub_const" and parse("1/x", x=2).op == "rdiv_const"
     constant = parse("2*3 + 1")
     assert (constant.data, constant.children) == (7.0, ())
 

@@ -93,7 +93,7 @@ def test_ng_relative_difference_on_a_deliberately_wrong_gradient():
         (
             lambda: check_grads(lambda x: x, [Value(1.0) * 2]),
             ValueError,
-            "check_grads: values[0] is computed by op 'mul'; pass leaf Values",
+            "check_grads: values[0] is computed by op 'mul_const'; pass leaf Values",
         ),
     ],
 )

@@ -278,7 +278,9 @@ def test_squared_error_values_and_reductions():
 def test_loss_graphs_stay_small():
     p = Value(0.3)
     loss = losses.binary_cross_entropy(p, 1)  # -log p: a log, a sum, a scaling
-    assert loss.op == "mul" and loss.children[0].op == "sum" and loss.children[0].children[0].op == "log"
+    assert (
+        loss.op == "mul_const" and loss.children[0].op == "sum" and loss.children[0].children[0].op == "log"
+    )
     assert losses.squared_error([Value(1.0)], [0.0], reduction="sum").op == "sum"
 
 

@@ -176,7 +176,7 @@ def wide_programs(draw, max_inputs: int = 3, max_ops: int = 6) -> Program:
         elif kind == "binary":
             instructions.append(Instruction(draw(st.sampled_from(_BINARY)), (draw(index), draw(index))))
         elif kind == "constant":
-            op = draw(st.sampled_from(("add_c", "mul_c", "c_div", "pow")))
+            op = draw(st.sampled_from(("add_const", "rmul_const", "rdiv_const", "pow")))
             constant = draw(
                 st.sampled_from(
                     (-1.0, 0.5, 2.0, 3.0, 1e-300, 1e300) if op != "pow" else (-2.0, -1.0, 0.5, 2.0, 3.0)
@@ -208,10 +208,12 @@ class _Exact(Backend):
         mp, c = self.mp, ins.constant
         if ins.op == "pow":
             return args[0] ** mp.mpf(c)
-        if ins.op in ("add_c", "mul_c", "c_div"):
-            return {"add_c": lambda: args[0] + c, "mul_c": lambda: c * args[0], "c_div": lambda: c / args[0]}[
-                ins.op
-            ]()
+        if ins.op in ("add_const", "rmul_const", "rdiv_const"):
+            return {
+                "add_const": lambda: args[0] + c,
+                "rmul_const": lambda: c * args[0],
+                "rdiv_const": lambda: c / args[0],
+            }[ins.op]()
         if ins.op == "sum":
             return mp.fsum(args)
         if ins.op == "dot":

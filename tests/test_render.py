@@ -241,10 +241,13 @@ def test_roles_are_coloured():
     def fill(value: Value) -> str:
         return re.search(r'fillcolor="([^"]+)"', dot_attributes(source, f"v{order.index(value)}")).group(1)
 
-    const = next(v for v in order if v.op == "const")
+    # The 3.0 is recorded in the add_const node and drawn as a constant box feeding its op.
+    constant_box = dot_attributes(source, f"c{order.index(out)}")
+    assert "data 3.0000" in constant_box and "grad" not in constant_box
+    assert re.search(r'fillcolor="([^"]+)"', constant_box).group(1) == ROLE_COLORS["constant"]
+    assert f"c{order.index(out)} -> op{order.index(out)}" in source
     assert fill(x) == ROLE_COLORS["input"]
     assert fill(w) == ROLE_COLORS["parameter"]
-    assert fill(const) == ROLE_COLORS["constant"]
     assert fill(hidden) == ROLE_COLORS["intermediate"]
     assert fill(out) == ROLE_COLORS["output"]
     # Without `parameters`, only nn-style dotted names count as parameters.
@@ -747,7 +750,7 @@ def reference_layout(source: str) -> tuple[int, int, int, int, int]:
     of what `draw` reports as `graph.layout` (ranks: longest path to the output, boxes as close to it
     as their arrows allow)."""
     body = source  # legend entries (legend_*) and their invisible arrows are not counted
-    names = set(re.findall(r"^\s*((?:v|op|s)\d+) \[", body, re.MULTILINE))
+    names = set(re.findall(r"^\s*((?:v|op|s|c)\d+) \[", body, re.MULTILINE))
     arrows = [
         (tail, head)
         for tail, head in re.findall(r"^\s*(\w+) -> (\w+)", body, re.MULTILINE)

@@ -207,16 +207,15 @@ def test_squared_error_loss_records():
     steps = run_steps(loss)
     assert [(s.node.op, s.child_position) for s in steps] == [
         ("pow", 0),
-        ("sub", 0),
-        ("sub", 1),
+        ("sub_const", 0),  # the target 3.0 is recorded in the node: no step into a number
         ("mul", 0),
         ("mul", 1),
     ]
-    pow_step, sub_step, _, to_w, to_x = steps
+    pow_step, sub_step, to_w, to_x = steps
     assert (pow_step.upstream_grad, pow_step.local_grad) == (1.0, 2 * (1.0 - 3.0))
     assert pow_step.derivative_text == "d(a**c)/da = c*a**(c-1)"
     assert sub_step.contribution == -4.0
-    assert steps[2].child.op == "const" and steps[2].contribution == 4.0  # d(a-b)/db = -1
+    assert sub_step.derivative_text == "d(a-c)/da = 1" and sub_step.node.params == 3.0
     assert (to_w.child, to_w.contribution) == (w, -8.0)
     assert (to_x.child, to_x.contribution) == (x, -2.0)
 
@@ -367,6 +366,15 @@ def _one_node_per_op() -> dict[str, Value]:
     a, b, c = Value(1.5, "a"), Value(0.5, "b"), Value(2.0, "c")
     return {
         "add": a + b,
+        "add_const": a + 0.5,
+        "radd_const": 0.5 + a,
+        "sub_const": a - 0.5,
+        "rsub_const": 0.5 - a,
+        "mul_const": a * 0.5,
+        "rmul_const": 0.5 * a,
+        "div_const": a / 0.5,
+        "rdiv_const": 0.5 / a,
+        "max_const": a.max(0.5),
         "sub": a - b,
         "mul": a * b,
         "div": a / b,
@@ -401,6 +409,15 @@ EXPECTED_EQUATIONS = {  # the registry's formulas, with numbers
     "rpow": "2.0**1.5 = 2.8284271247461903",
     "vpow": "1.5**0.5 = 1.224744871391589",
     "max": "max(1.5, 0.5) = 1.5",
+    "add_const": "1.5 + 0.5 = 2.0",
+    "radd_const": "0.5 + 1.5 = 2.0",
+    "sub_const": "1.5 - 0.5 = 1.0",
+    "rsub_const": "0.5 - 1.5 = -1.0",
+    "mul_const": "1.5*0.5 = 0.75",
+    "rmul_const": "0.5*1.5 = 0.75",
+    "div_const": "1.5/0.5 = 3.0",
+    "rdiv_const": "0.5/1.5 = 0.3333333333333333",
+    "max_const": "max(1.5, 0.5) = 1.5",
     "sum": "Σ(1.5, 0.5, 2.0) = 4.0",
     "dot": "1.5×2.0 + 0.5×3.0 + 0.25 = 4.75",
 }

@@ -122,6 +122,7 @@ class CompiledFunction:
         )
         self._batched_source: str | None = None
         self._batched_function: Callable[..., Any] | None = None
+        self._batched_careful_function: Callable[..., Any] | None = None
         self._careful_function: Callable[..., tuple[float, tuple[float, ...]]] | None = None
         self._layered: dict[tuple[str, ...], LayeredFunction] = {}
 
@@ -201,6 +202,7 @@ class CompiledFunction:
             self._batched_function = codegen.build(self.batched_source, self.name, numpy_namespace(np))
         return evaluate(
             self._batched_function,
+            self._careful_batched_function,
             self.name,
             self.input_names,
             self.grad_names,
@@ -208,6 +210,14 @@ class CompiledFunction:
             args,
             reduction,
         )
+
+    def _careful_batched_function(self) -> Callable[..., Any]:
+        """The batched code's careful variant (0 × inf is 0, as in `backward()`), built when needed."""
+        if self._batched_careful_function is None:
+            source = codegen.generate(self._graph, self.name, codegen.BATCHED_CAREFUL, {})
+            namespace = numpy_namespace(require_numpy())
+            self._batched_careful_function = codegen.build(source, self.name, namespace)
+        return self._batched_careful_function
 
     def layered(self, data: Sequence[str] = ()) -> LayeredFunction:
         """The graph run by layers over a batch: `data` names the per-example inputs (their values

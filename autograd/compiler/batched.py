@@ -75,6 +75,7 @@ def numpy_namespace(np: Any) -> dict[str, Any]:
 
 def evaluate(
     function: Callable[..., Any],
+    careful_function: Callable[[], Callable[..., Any]],
     name: str,
     input_names: Sequence[str],
     grad_names: Sequence[str],
@@ -82,7 +83,12 @@ def evaluate(
     args: tuple[Any, ...],
     reduction: str,
 ) -> BatchResult:
-    """Check a batch's inputs, run the NumPy code on them and reduce the gradients."""
+    """Check a batch's inputs, run the NumPy code on them and reduce the gradients.
+
+    `careful_function()` gives the code's careful variant, run instead when a gradient is not finite
+    (as `CompiledFunction.evaluate` does): it differs only where a zero local derivative meets an
+    inf or NaN upstream grad, which passes on 0 as in `backward()` (the plain code's 0 × inf is NaN).
+    """
     np = require_numpy()
     caller = f"{name}.batched"
     if reduction not in REDUCTIONS:
@@ -117,6 +123,8 @@ def evaluate(
     # harmlessly; a real overflow shows up as a non-finite output, checked below.
     with np.errstate(all="ignore"):
         output, grads = function(*values)
+        if not all(np.isfinite(g).all() for g in grads):
+            output, grads = careful_function()(*values)
     outputs = np.broadcast_to(np.asarray(output, dtype=np.float64), (size,)).copy()
     bad = np.flatnonzero(~np.isfinite(outputs))
     if len(bad):

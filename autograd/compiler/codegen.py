@@ -30,6 +30,7 @@ from .trace import TracingError
 
 __all__ = [
     "BATCHED",
+    "BATCHED_CAREFUL",
     "CAREFUL",
     "SCALAR",
     "Dialect",
@@ -58,6 +59,7 @@ class Dialect:
 SCALAR = Dialect(batched=False)
 BATCHED = Dialect(batched=True)
 CAREFUL = Dialect(batched=False, careful=True)
+BATCHED_CAREFUL = Dialect(batched=True, careful=True)
 
 # Up to Python 3.11, sum() adds floats one after the other from 0, like 0.0 + a + b + ..., so the
 # sum(map(mul, weights, inputs)) of `dot` can be written out as products added left to right, which
@@ -406,7 +408,7 @@ def _sum_lines(target: str, terms: Sequence[str], start: str | None) -> list[str
     return lines
 
 
-def _edge(local: _Local, upstream: str, careful: bool = False) -> str:
+def _edge(local: _Local, upstream: str, careful: bool = False, batched: bool = False) -> str:
     """One edge: local derivative × upstream grad (x*1.0 and x*-1.0 are exact as x, -x)."""
     if local.number == 1.0:
         return upstream
@@ -417,6 +419,9 @@ def _edge(local: _Local, upstream: str, careful: bool = False) -> str:
     if not careful or (local.number is not None and local.number != 0.0):
         return product
     # Only a zero local derivative meeting an inf/NaN upstream grad gives 0 (see Dialect.careful).
+    if batched:  # per example: numpy.where evaluates both sides, and picks 0.0 where the rule says
+        finite = f"{upstream} - {upstream} == 0.0"
+        return f"_where(({local.text}) != 0.0, {product}, _where({finite}, {product}, 0.0))"
     return f"({product} if ({local.text}) or {upstream} - {upstream} == 0.0 else 0.0)"
 
 
@@ -467,7 +472,7 @@ def generate(graph: Graph, function_name: str, dialect: Dialect, comments: dict[
         body.extend(lines)
         for child, local in zip(node.children, locals_of.get(node, ())):
             if child in graph.needs_grad:
-                incoming[child].append(_edge(local, target, dialect.careful))
+                incoming[child].append(_edge(local, target, dialect.careful, dialect.batched))
     grads = [graph.grad_name[node] if node in graph.needs_grad else "0.0" for node in graph.wrt]
     root = graph.root
     output = graph.name[root] if root in graph.depends else literal(root.data)

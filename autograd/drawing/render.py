@@ -383,6 +383,12 @@ def _cluster_paths(module: str) -> list[str]:
     return paths
 
 
+def _number_operand(value: Value) -> int | None:
+    """Where the number of a number-form op (``x * 0.5``, ``2 - x``) stands among its operands."""
+    spec = OPS.get(value.op)
+    return None if spec is None else spec.number_operand
+
+
 def _role(value: Value, root: Value, parameter_names: Mapping[Value, str]) -> str:
     if value is root:
         return "output"
@@ -427,7 +433,7 @@ def _assign_modules(
                 combines.add(node)
             continue
         interior = [c for c in node.children if c.children]
-        if len(node.children) == 1 and interior and interior[0] in combines:
+        if len(node.children) == 1 and interior and interior[0] in combines and _number_operand(node) is None:
             # Rule 3: one unary op straight after a module's combination (the activation).
             op_module[node] = value_module[interior[0]]
             continue
@@ -534,6 +540,9 @@ def _layout_size(kept: list[Value], drawn: set[Value], summaries: list[_Summary]
         if value.children:
             boxes += 1
             arrows += 1  # op -> value
+            if _number_operand(value) is not None:
+                boxes += 1  # the recorded number's constant box, one rank out, and its arrow
+                arrows += 1
             below = rank[value] + 2
             for child in value.children:
                 if child in drawn and rank.get(child, -1) < below:
@@ -542,6 +551,8 @@ def _layout_size(kept: list[Value], drawn: set[Value], summaries: list[_Summary]
     widest = 0
     into: Counter[Value] = Counter()
     for value in kept:
+        if value.children and _number_operand(value) is not None:
+            into[value] += 1  # the constant box's arrow (counted above)
         for child in value.children:
             if child in drawn:
                 arrows += 1
@@ -816,6 +827,18 @@ def draw(
         if value.children:
             op_attributes = {"id": f"op{i}", "label": _plain_label(_op_text(value)), **_OP_STYLE}
             builder.add_node(op_module.get(value, ""), f"op{i}", op_attributes)
+            if _number_operand(value) is not None:
+                # The number the op recorded (``0.5`` in ``x * 0.5``), drawn as the constant it is:
+                # no grad line, since nothing upstream of a number needs its gradient.
+                if "constant" not in roles_seen:
+                    roles_seen.append("constant")
+                number = "data " + _record_text(format_number(value.params, number_format))
+                constant_attributes = {"id": f"c{i}", "label": builder.record([number], one_line=True)}
+                if color_grads:
+                    constant_attributes.update(_gradient_style(0.0, largest_grad, "constant"))
+                else:
+                    constant_attributes["fillcolor"] = ROLE_COLORS["constant"]
+                builder.add_node(op_module.get(value, ""), f"c{i}", constant_attributes)
 
     for summary in summaries:
         name = f"s{summary.number}"
@@ -828,9 +851,14 @@ def draw(
         if not value.children:
             continue
         i = position[value]
+        number_slot = _number_operand(value)
+        if number_slot == 0:  # declared in operand order: ``2 - x`` draws 2 above x
+            builder.add_edge(f"c{i}", f"op{i}", f"e{i}_c")
         for k, child in enumerate(value.children):
             if child in drawn:
                 builder.add_edge(f"v{position[child]}", f"op{i}", f"e{i}_{k}")
+        if number_slot == 1:
+            builder.add_edge(f"c{i}", f"op{i}", f"e{i}_c")
         builder.add_edge(f"op{i}", f"v{i}", f"o{i}")
     for summary in summaries:
         for node in summary.feeds:
