@@ -466,6 +466,9 @@ class BatchedStep:
         for X, T in batches:
             loss = step(X, T)            # X: examples × inputs, T: examples × targets
 
+    ``nn.fit(nn.MinibatchLoss(...), optimizer, epochs=n, compiled=True)`` runs this step for you,
+    with shuffled batches, progress, Ctrl-C handling and a `History`.
+
     Needs NumPy (``pip install numpy``, or ``pip install ".[compile]"`` in a clone).
     """
 
