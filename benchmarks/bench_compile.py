@@ -13,7 +13,8 @@
    weights N(0, 1/sqrt(n_in)), inputs x/16·0.99 + 0.01, targets 0.01/0.99, ½ squared error,
    per-sample SGD with lr 0.1: one epoch eager vs compiled (the two end with identical weights,
    checked), and one epoch with mini-batches of 32 (gradients summed over the batch, lr 0.1/32·…
-   see BATCH_LR) eager vs batched (NumPy), each with the test accuracy it reaches.
+   see BATCH_LR) eager vs batched (NumPy), each with the test accuracy it reaches; the same
+   mini-batch epoch also through `nn.fit` on an `nn.MinibatchLoss`, eager and compiled=True.
 
 Every comparison is a ratio measured in this one process, in CPU time (time.process_time). These
 machines are shared and noisy, so the moons implementations are timed in interleaved rounds (each
@@ -258,6 +259,14 @@ def layered_epoch(model: nn.MLP, step, X: list[list[float]], T: list[list[float]
         p.data = v
 
 
+def fit_minibatch_epoch(model: nn.MLP, X: list[list[float]], T: list[list[float]], compiled: bool) -> None:
+    """The same epoch through the library: `nn.fit` on an `nn.MinibatchLoss` (in order, no shuffle),
+    SGD on the batch MEAN with lr·32, so the step is the summed one's up to rounding."""
+    batches = nn.MinibatchLoss(model, half_squared_error, X, T, batch_size=BATCH, shuffle=False)
+    optimizer = nn.SGD(model, lr=BATCH_LR * BATCH)
+    nn.fit(batches, optimizer, epochs=1, compiled=compiled, progress="none")
+
+
 def digits_rows(limit: int | None) -> list[str]:
     X, T, X_test, test_labels = digits_data(limit)
     start = CLOCK()
@@ -280,11 +289,19 @@ def digits_rows(limit: int | None) -> list[str]:
         "eager": run(lambda model: eager_minibatch_epoch(model, X, T)),
         "batched (NumPy)": run(lambda model: batched_epoch(model, step, X, T)),
         "layered (NumPy)": run(lambda model: layered_epoch(model, step, X, T)),
+        "nn.fit(MinibatchLoss), eager": run(lambda model: fit_minibatch_epoch(model, X, T, False)),
+        "nn.fit(MinibatchLoss, compiled=True)": run(lambda model: fit_minibatch_epoch(model, X, T, True)),
     }
-    eager_batch = [p.data for p in minibatch["eager"][2].parameters()]
-    for name in ("batched (NumPy)", "layered (NumPy)"):
+    # The fit rows step on the batch mean, so their last, partial batch takes a larger step than the
+    # summed rows' do: the two fit rows are checked against each other.
+    for name, reference in [
+        ("batched (NumPy)", "eager"),
+        ("layered (NumPy)", "eager"),
+        ("nn.fit(MinibatchLoss, compiled=True)", "nn.fit(MinibatchLoss), eager"),
+    ]:
         got = [p.data for p in minibatch[name][2].parameters()]
-        assert max(abs(a - b) for a, b in zip(got, eager_batch)) < 1e-9, f"{name} must train as eager does"
+        expected = [p.data for p in minibatch[reference][2].parameters()]
+        assert max(abs(a - b) for a, b in zip(got, expected)) < 1e-9, f"{name} must train as {reference} does"
     n_before = accuracy(make_digits_model(), X_test, test_labels)
     rows = [
         f"| digits, one epoch ({len(X)} training images, net 64-{HIDDEN}-10 sigmoid) | time | speed-up "
@@ -299,7 +316,10 @@ def digits_rows(limit: int | None) -> list[str]:
     rows.append(
         f"Accuracy before training: {n_before:.1%}. Compiling the per-example graph: "
         f"{compile_seconds:.2f} s. The compiled per-sample epoch ends with exactly the eager weights "
-        "(checked)."
+        "(checked); batched and layered end with the eager mini-batch weights, nn.fit compiled with "
+        "nn.fit eager's, to 1e-9 (checked). The nn.fit rows step on the batch mean with lr·32 (the "
+        "last, partial batch of 4 so takes a larger step); the compiled one includes tracing the loss "
+        "and finding its layers once."
     )
     return rows
 

@@ -31,7 +31,7 @@ from .losses import (
 )
 from .module import MLP, Layer, Module, Neuron
 from .optim import SGD, Adam, AdamW, ExponentialDecay, LinearDecay, Optimizer
-from .train import BatchedStep, History, fit, train_step
+from .train import BatchedStep, History, MinibatchLoss, fit, train_step
 from .viewer import Recorder, TrainingRun
 
 __all__ = [
@@ -44,6 +44,7 @@ __all__ = [
     "History",
     "Layer",
     "LinearDecay",
+    "MinibatchLoss",
     "Module",
     "Neuron",
     "Optimizer",

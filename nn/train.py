@@ -10,6 +10,16 @@
 Pass ``record=nn.Recorder(model, X, y, loss="hinge")`` to keep what the training viewer shows, then
 ``history.write_html("training.html")`` writes the page (see `nn.viewer`).
 
+Mini-batches of (inputs, targets) rows: `MinibatchLoss` is a loss function that takes the next
+batch at every call, shuffled afresh each epoch, and ``compiled=True`` runs each step over the whole
+batch as array code (`BatchedStep`) instead of building one graph per example:
+
+    def half_squared_error(outputs, targets):        # one example; the targets arrive as Values
+        return vsum([(o - t) ** 2 for o, t in zip(outputs, targets)]) * 0.5
+
+    batches = nn.MinibatchLoss(model, half_squared_error, X, T, batch_size=32, rng=0)
+    history = nn.fit(batches, nn.SGD(model, lr=3.0), epochs=20, compiled=True)
+
 Each step is `train_step`: build the loss, zero the grads, backpropagate, update. Ctrl-C during
 `fit` finishes the current step and returns what was trained so far (press it twice to stop at
 once); nothing is lost and the model is never left half-updated.
@@ -27,8 +37,11 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TextIO
 
-from autograd import Value
+from autograd import Value, vsum
 
+from ._checks import describe, is_finite_real, is_sequence
+from ._random import RngLike, make_rng
+from .module import Module
 from .optim import Optimizer
 
 if TYPE_CHECKING:
@@ -38,7 +51,7 @@ if TYPE_CHECKING:
 
     from .viewer import Recorder, TrainingRun
 
-__all__ = ["History", "LossFunction", "fit", "train_step"]
+__all__ = ["BatchedStep", "History", "LossFunction", "MinibatchLoss", "fit", "train_step"]
 
 # A loss function takes no arguments and returns the loss Value, or (loss, {"accuracy": 0.97, ...})
 # to have metrics recorded and shown next to the loss.
@@ -320,11 +333,32 @@ def _finish_step_on_interrupt() -> Iterator[_StopRequest]:
 # ---------------------------------------------------------------------------------------------------
 
 
+def _planned_steps(loss_fn: object, steps: object, epochs: object) -> int:
+    """The number of steps `fit` runs, from `steps` or from `epochs` of a `MinibatchLoss`."""
+    if epochs is None:
+        if steps is None:
+            raise TypeError("fit: say how long to train: steps (an int), or epochs= with an nn.MinibatchLoss")
+        if isinstance(steps, bool) or not isinstance(steps, int) or steps < 0:
+            raise ValueError(f"fit: steps must be an int >= 0, got {steps!r}")
+        return steps
+    if steps is not None:
+        raise ValueError(f"fit: give steps or epochs, not both; got steps={steps!r} and epochs={epochs!r}")
+    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 0:
+        raise ValueError(f"fit: epochs must be an int >= 0, got {epochs!r}")
+    if not isinstance(loss_fn, MinibatchLoss):
+        raise TypeError(
+            "fit: epochs= needs an nn.MinibatchLoss (it knows how many steps make an epoch); "
+            f"for a loss function ({describe(loss_fn)}) give steps"
+        )
+    return epochs * loss_fn.steps_per_epoch
+
+
 def fit(
     loss_fn: LossFunction,
     optimizer: Optimizer,
-    steps: int,
+    steps: int | None = None,
     *,
+    epochs: int | None = None,
     callback: Callback | None = None,
     progress: str | bool = "auto",
     print_every: int | None = None,
@@ -336,9 +370,13 @@ def fit(
 
     Args:
         loss_fn: called with no arguments at every step; builds and returns the loss Value from the
-            current parameters (or ``(loss, {"accuracy": ...})`` to record and show metrics).
+            current parameters (or ``(loss, {"accuracy": ...})`` to record and show metrics). An
+            `nn.MinibatchLoss` is one: each call is the mean loss of its next mini-batch.
         optimizer: updates the parameters (its learning-rate schedule sees its own step count).
         steps: how many steps to run.
+        epochs: instead of `steps`, for an `nn.MinibatchLoss`: run ``epochs * steps_per_epoch``
+            steps (whole passes over the data when the loss starts at the beginning of an epoch, as
+            a new one does).
         callback: called after each step as ``callback(step, loss, metrics)``; returning True stops
             training early (``history.stopped_early``).
         progress: "auto" (a tqdm bar when tqdm is installed and `file` is a terminal, else plain
@@ -349,29 +387,37 @@ def fit(
         compiled: trace `loss_fn` once with `autograd.compile` and replay the generated code at
             every step: bit for bit the same training, several times faster. `loss_fn` must
             build the same graph at every step (fixed data) and return only the loss Value;
-            otherwise compiling raises `autograd.TracingError` or `ValueError`.
+            otherwise compiling raises `autograd.TracingError` or `ValueError`. For an
+            `nn.MinibatchLoss`, the per-example loss is traced once and every step runs the whole
+            batch through layered NumPy code (`BatchedStep`: one matrix product per layer): the
+            same batches and the eager steps' numbers to ~1e-12 (sums are added in another
+            order); needs NumPy.
         record: an `nn.Recorder` that keeps, at its recorded steps, every parameter's value, grad
             and optimiser state, and each step's loss and accuracy; ``history.run`` then holds the
-            recording and ``history.write_html(path)`` writes the training viewer.
+            recording and ``history.write_html(path)`` writes the training viewer. Works with
+            every kind of step, compiled and mini-batch ones included.
 
     Ctrl-C (or a KeyboardInterrupt raised by `loss_fn` or `callback`) stops training and returns the
     history so far with ``history.interrupted`` set; the parameters keep every completed update.
     Other errors propagate.
     """
-    if isinstance(steps, bool) or not isinstance(steps, int) or steps < 0:
-        raise ValueError(f"fit: steps must be an int >= 0, got {steps!r}")
+    steps = _planned_steps(loss_fn, steps, epochs)
     if not isinstance(optimizer, Optimizer):
         raise TypeError(f"fit: optimizer must be an nn.optim optimiser, got {type(optimizer).__name__}")
     if not callable(loss_fn):
         raise TypeError(f"fit: loss_fn must be callable, got {type(loss_fn).__name__}")
-    # The one place a step is chosen: eager, or a compiled replay of the same graph.
     if record is not None:
         from .viewer import Recorder
 
         if not isinstance(record, Recorder):
             raise TypeError(f"fit: record must be an nn.Recorder, got {type(record).__name__}")
         record._begin(optimizer, steps)
-    step_fn = _compiled_step(loss_fn, optimizer) if compiled and steps else train_step
+    # The one place a step is chosen: eager, a compiled replay of the same graph, or a batched one.
+    step_fn: StepFunction = train_step
+    if compiled and steps and isinstance(loss_fn, MinibatchLoss):
+        step_fn = _batched_step(loss_fn, optimizer)
+    elif compiled and steps:
+        step_fn = _compiled_step(loss_fn, optimizer)
     display = _make_progress(progress, steps, print_every, file)
     history = History()
     try:
@@ -419,6 +465,9 @@ class BatchedStep:
         step = nn.BatchedStep(model, loss, opt, n_targets=10)
         for X, T in batches:
             loss = step(X, T)            # X: examples × inputs, T: examples × targets
+
+    ``nn.fit(nn.MinibatchLoss(...), optimizer, epochs=n, compiled=True)`` runs this step for you,
+    with shuffled batches, progress, Ctrl-C handling and a `History`.
 
     Needs NumPy (``pip install numpy``, or ``pip install ".[compile]"`` in a clone).
     """
@@ -473,3 +522,198 @@ class BatchedStep:
             parameter.grad = grad
         self.optimizer.step()
         return result.value
+
+
+ExampleLoss = Callable[[list[Value], list[Value]], Value]
+
+
+class MinibatchLoss:
+    """The mean of a per-example loss over one mini-batch at a time: a loss function for `fit`.
+
+        def half_squared_error(outputs, targets):        # one example: Values in, a Value out
+            return vsum([(o - t) ** 2 for o, t in zip(outputs, targets)]) * 0.5
+
+        batches = nn.MinibatchLoss(model, half_squared_error, X, T, batch_size=32, rng=0)
+        history = nn.fit(batches, nn.SGD(model, lr=3.0), epochs=20)                  # eager
+        history = nn.fit(batches, nn.SGD(model, lr=3.0), epochs=20, compiled=True)   # batched
+
+    An epoch is one pass over the examples in batches of `batch_size`; at the start of each one the
+    order is shuffled (in place, so each epoch reshuffles the last one's order) by `rng`. Every call
+    takes the next batch and returns ``vsum(example losses) * (1 / batch length)``, built eagerly
+    from the model's output Values and each target as a `Value`; ``fit(..., compiled=True)``
+    instead traces `example_loss` once and runs every step over the whole batch as array code
+    (`BatchedStep`), on the same batches. The loss remembers its place, so a second `fit`
+    continues with the next batch; `epoch` counts the passes completed.
+
+    Args:
+        model: an `nn.MLP` (or any `nn.Module` with ``n_inputs`` called on a list of inputs).
+        example_loss: ``example_loss(outputs, targets)``: one example's loss from the model's
+            outputs (a list of Values, also for one output) and its targets (a list of Values).
+            Compute with the target Values rather than reading their ``.data``, so the compiled
+            path can trace them as inputs (nn's losses take plain numbers, which tracing freezes).
+        inputs: one row of ``model.n_inputs`` finite numbers per example (lists or a 2-D array).
+        targets: one row of finite numbers per example, all rows equally long, or one number per
+            example (a single target each).
+        batch_size: examples per step.
+        shuffle: reshuffle the order at the start of every epoch (False: always the given order).
+        rng: the shuffling's randomness: an int seed, a `random.Random`, or None for Python's
+            global `random` state.
+        drop_last: the last, partial batch of an epoch (when `batch_size` does not divide the
+            number of examples) is kept by default, a step on fewer examples (its mean weighs each
+            of them more), as PyTorch's DataLoader does; True skips it, so every step sees exactly
+            `batch_size` examples and the skipped ones come round again after the next shuffle.
+    """
+
+    def __init__(
+        self,
+        model: Module,
+        example_loss: ExampleLoss,
+        inputs: Any,
+        targets: Any,
+        *,
+        batch_size: int = 32,
+        shuffle: bool = True,
+        rng: RngLike = None,
+        drop_last: bool = False,
+    ) -> None:
+        caller = "MinibatchLoss"
+        n_inputs = getattr(model, "n_inputs", None)
+        if not isinstance(model, Module) or not callable(model) or not isinstance(n_inputs, int):
+            raise TypeError(
+                f"{caller}: model must be an nn.MLP (or an nn.Module with n_inputs that is called on "
+                f"a list of inputs), got {describe(model)}"
+            )
+        if not callable(example_loss):
+            raise TypeError(
+                f"{caller}: example_loss must be a function (outputs, targets) -> Value, "
+                f"got {describe(example_loss)}"
+            )
+        for name, flag in (("shuffle", shuffle), ("drop_last", drop_last)):
+            if not isinstance(flag, bool):
+                raise TypeError(f"{caller}: {name} must be True or False, got {describe(flag)}")
+        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+            raise ValueError(f"{caller}: batch_size must be an int >= 1, got {describe(batch_size)}")
+        self.model = model
+        self.example_loss = example_loss
+        self.inputs = _example_rows(inputs, "inputs", n_inputs, caller)
+        self.n_examples = len(self.inputs)
+        self.targets = _example_rows(targets, "targets", None, caller, n_rows=self.n_examples)
+        self.n_inputs, self.n_targets = n_inputs, len(self.targets[0])
+        if drop_last and batch_size > self.n_examples:
+            raise ValueError(
+                f"{caller}: batch_size {batch_size} is more than the {self.n_examples} examples, and "
+                "drop_last=True skips the only (partial) batch, leaving none; lower batch_size or "
+                "keep the last batch (drop_last=False)"
+            )
+        self.batch_size, self.shuffle, self.drop_last = batch_size, shuffle, drop_last
+        self._rng = make_rng(rng, caller)
+        self._order = list(range(self.n_examples))
+        self._position = 0  # where the next batch starts in the current epoch's order
+        self.epoch = 0  # epochs completed
+        self._arrays: tuple[Any, Any] | None = None  # the rows as NumPy arrays, made for BatchedStep
+
+    @property
+    def steps_per_epoch(self) -> int:
+        """Steps (batches) in one pass over the examples; a kept partial batch counts as one."""
+        whole, rest = divmod(self.n_examples, self.batch_size)
+        return whole + (1 if rest and not self.drop_last else 0)
+
+    def __repr__(self) -> str:
+        name = getattr(self.example_loss, "__name__", type(self.example_loss).__name__)
+        return (
+            f"MinibatchLoss({self.model!r}, {name}, {self.n_examples} examples, "
+            f"batch_size={self.batch_size}, shuffle={self.shuffle}, drop_last={self.drop_last}; "
+            f"{self.steps_per_epoch} steps an epoch, {self.epoch} done)"
+        )
+
+    def next_batch(self) -> list[int]:
+        """The positions (in `inputs` and `targets`) of the next batch's examples; moves on."""
+        if self._position == 0 and self.shuffle:
+            self._rng.shuffle(self._order)
+        start = self._position
+        chosen = self._order[start : start + self.batch_size]
+        self._position = start + self.batch_size
+        smallest_next = self.batch_size if self.drop_last else 1
+        if self._position + smallest_next > self.n_examples:
+            self._position = 0
+            self.epoch += 1
+        return chosen
+
+    def __call__(self) -> Value:
+        """The next batch's mean loss as one graph (the eager step `fit` backpropagates)."""
+        terms = []
+        for index in self.next_batch():
+            outputs = self.model(self.inputs[index])
+            loss = self.example_loss(
+                outputs if isinstance(outputs, list) else [outputs],
+                [Value(target) for target in self.targets[index]],
+            )
+            if not isinstance(loss, Value):
+                raise TypeError(
+                    f"MinibatchLoss: example_loss must return a Value, got {describe(loss)} "
+                    f"for example {index}"
+                )
+            terms.append(loss)
+        return vsum(terms) * (1.0 / len(terms))
+
+    def _next_arrays(self) -> tuple[Any, Any]:
+        """The next batch as (inputs, targets) NumPy arrays, for the batched step."""
+        if self._arrays is None:
+            import numpy
+
+            self._arrays = numpy.array(self.inputs), numpy.array(self.targets)
+        inputs, targets = self._arrays
+        chosen = self.next_batch()
+        return inputs[chosen], targets[chosen]
+
+
+def _example_rows(
+    data: object, what: str, width: int | None, caller: str, n_rows: int | None = None
+) -> list[list[float]]:
+    """`data` as a list of float rows, checked: one row per example (`n_rows` of them, if given),
+    each of `width` finite numbers (None: as many as the first row). With `width` None the rows
+    may also be single numbers (one target per example), which become rows of one."""
+    if not is_sequence(data):
+        raise TypeError(f"{caller}: {what} must be a list (or 2-D array) of examples, got {describe(data)}")
+    if n_rows is not None and len(data) != n_rows:
+        raise ValueError(
+            f"{caller}: {what} must hold one row per example ({n_rows}, as inputs), got {len(data)}"
+        )
+    if len(data) == 0:
+        raise ValueError(f"{caller}: {what} must hold at least one example, got none")
+    single = width is None and not is_sequence(data[0])
+    if width is None:
+        width = 1 if single else len(data[0])
+    rule = f"a row of {width} numbers " + (
+        "(the model's n_inputs)" if what == "inputs" else f"like {what}[0]"
+    )
+    if width == 0:
+        raise ValueError(f"{caller}: {what}[0] is empty; every example needs at least one number")
+    rows = []
+    for index, row in enumerate(data):
+        if single:
+            if is_sequence(row):
+                raise ValueError(
+                    f"{caller}: {what}[{index}] must be one number like {what}[0], got {describe(row)}"
+                )
+            row = [row]
+        elif not is_sequence(row) or len(row) != width:
+            got = f"{len(row)} numbers" if is_sequence(row) else describe(row)
+            raise ValueError(f"{caller}: {what}[{index}] must be {rule}, got {got}")
+        for column, value in enumerate(row):
+            if not is_finite_real(value):
+                where = f"{what}[{index}]" if single else f"{what}[{index}][{column}]"
+                raise ValueError(f"{caller}: {where} must be a finite number, got {describe(value)}")
+        rows.append([float(value) for value in row])
+    return rows
+
+
+def _batched_step(batches: MinibatchLoss, optimizer: Optimizer) -> StepFunction:
+    """`train_step` for a `MinibatchLoss`, with each step one `BatchedStep` call on the next batch."""
+    step = BatchedStep(batches.model, batches.example_loss, optimizer, batches.n_targets)
+
+    def run(loss_fn: LossFunction, optimizer: Optimizer) -> tuple[float, dict[str, float]]:
+        inputs, targets = batches._next_arrays()
+        return step(inputs, targets), {}
+
+    return run
