@@ -15,10 +15,12 @@ the neuron predicts the opposite of the data, and stop when ‖∇L‖ < 1e-8.
 
 Newton's step is made robust in two ways, both reported as it runs:
 
-- If H is not positive definite (its smallest eigenvalue below MIN_CURVATURE = 1e-8), the step
-  uses H + μI with μ = MIN_CURVATURE - λ_min instead, so the direction still goes downhill (a
-  Levenberg-Marquardt shift). The log loss is convex, so here H is never indefinite; it is only
-  nearly singular where the neuron saturates (the shift is tested on a non-convex function).
+- If H is not positive definite (an eigenvalue below MIN_CURVATURE = 1e-8), the step uses H with
+  each eigenvalue λ replaced by max(|λ|, MIN_CURVATURE) instead: the same directions and the same
+  amounts of curvature, but every one curving upwards, so the step goes downhill and away from a
+  saddle (a negative λ would send plain Newton towards it). The log loss is convex, so here H is
+  never indefinite, only nearly singular where the neuron saturates (the change is tested on a
+  non-convex function).
 - A positive definite H can still point a step far too long: far from the minimum the neuron
   saturates, the curvature vanishes, and H⁻¹ is huge. So the step is halved until the loss drops by
   at least 1e-4 of what the gradient predicts (Armijo's backtracking line search). Undamped, the
@@ -49,7 +51,7 @@ DATA_X = tuple(0.5 * i for i in range(1, 11))  # 0.5, 1.0, ..., 5.0
 DATA_Y = (0.0, 0.0, 0.0, 1.0, 0.0, 1.0, 0.0, 1.0, 1.0, 1.0)  # overlapping: not separable
 START = (-2.0, 4.0)
 TOLERANCE = 1e-8  # stop when ‖∇L‖ < TOLERANCE
-MIN_CURVATURE = 1e-8  # a Hessian eigenvalue below this is shifted up to it
+MIN_CURVATURE = 1e-8  # Newton's step uses max(|λ|, MIN_CURVATURE) for H's eigenvalues λ below it
 ARMIJO_FRACTION = 1e-4  # accept a step when the loss drops by this fraction of the predicted drop
 MAX_HALVINGS = 60
 MAX_NEWTON_ITERATIONS = 100
@@ -99,23 +101,36 @@ def eigenvalues(matrix: Matrix) -> tuple[float, float]:
     return middle - radius, middle + radius
 
 
-def newton_direction(gradient: Sequence[float], hessian: Matrix) -> tuple[list[float], float]:
-    """(d, μ): the solution of (H + μI) d = -∇ for a 2 x 2 H, with μ = 0 when H's smallest
-    eigenvalue is at least MIN_CURVATURE and μ = MIN_CURVATURE - λ_min otherwise, so that d always
-    points downhill (∇·d < 0 for a non-zero gradient)."""
+def newton_direction(gradient: Sequence[float], hessian: Matrix) -> tuple[list[float], bool]:
+    """(d, modified): Newton's direction d = -H⁻¹∇ for a 2 x 2 H (its symmetric part), and whether
+    H had to be modified first. When an eigenvalue of H is below MIN_CURVATURE, d is computed with
+    every eigenvalue λ replaced by max(|λ|, MIN_CURVATURE), so that d always points downhill
+    (∇·d < 0 for a non-zero gradient)."""
     if len(gradient) != 2 or len(hessian) != 2 or any(len(row) != 2 for row in hessian):
         raise ValueError("newton_direction: expects a 2-entry gradient and a 2 x 2 Hessian")
     if not all(math.isfinite(v) for v in [*gradient, *hessian[0], *hessian[1]]):
         raise ValueError(f"newton_direction: non-finite gradient {list(gradient)} or Hessian {hessian}")
-    smallest, _ = eigenvalues(hessian)
-    shift = 0.0 if smallest >= MIN_CURVATURE else MIN_CURVATURE - smallest
-    a, d = hessian[0][0] + shift, hessian[1][1] + shift
+    a, d = hessian[0][0], hessian[1][1]
     c = 0.5 * (hessian[0][1] + hessian[1][0])
-    determinant = a * d - c * c
-    return [
-        -(d * gradient[0] - c * gradient[1]) / determinant,
-        -(a * gradient[1] - c * gradient[0]) / determinant,
-    ], shift
+    smallest, largest = eigenvalues(hessian)
+    if smallest >= MIN_CURVATURE:  # positive definite: solve H d = -∇ directly
+        determinant = a * d - c * c
+        return [
+            -(d * gradient[0] - c * gradient[1]) / determinant,
+            -(a * gradient[1] - c * gradient[0]) / determinant,
+        ], False
+    # H = Σ λ v vᵀ / |v|²: for c ≠ 0 the eigenvector of λ is (λ - d, c); for c = 0 the axes.
+    if c == 0.0:
+        pairs = [(a, (1.0, 0.0)), (d, (0.0, 1.0))]
+    else:
+        pairs = [(value, (value - d, c)) for value in (smallest, largest)]
+    direction = [0.0, 0.0]
+    for value, (vx, vy) in pairs:
+        curvature = max(abs(value), MIN_CURVATURE)
+        along = (vx * gradient[0] + vy * gradient[1]) / (curvature * (vx * vx + vy * vy))
+        direction[0] -= along * vx
+        direction[1] -= along * vy
+    return direction, True
 
 
 @dataclass(frozen=True)
@@ -123,7 +138,8 @@ class Iterate:
     """One point of a run: the parameters, the loss and gradient there, and the step taken from it.
 
     `step_size` is the fraction of the Newton step (or the learning rate, for gradient descent)
-    that was applied; `shift` the μ added to the Hessian; both None at the last point.
+    that was applied; `modified` whether the Hessian's eigenvalues had to be changed (see
+    `newton_direction`); both None at the last point.
     """
 
     iteration: int
@@ -132,7 +148,7 @@ class Iterate:
     gradient_norm: float
     smallest_curvature: float | None = None  # λ_min(H), Newton only
     step_size: float | None = None
-    shift: float | None = None
+    modified: bool | None = None
 
 
 def newton(
@@ -142,7 +158,7 @@ def newton(
     max_iterations: int = MAX_NEWTON_ITERATIONS,
 ) -> list[Iterate]:
     """Damped Newton's method from `start` until ‖∇f‖ < tolerance: H from ``autograd.hessian``,
-    shifted if not positive definite, and a backtracking line search (see the module docstring).
+    modified if not positive definite, and a backtracking line search (see the module docstring).
     Raises RuntimeError if it does not converge in `max_iterations` or a line search fails."""
     point = [float(p) for p in start]
     history: list[Iterate] = []
@@ -155,7 +171,7 @@ def newton(
         if norm < tolerance:
             history.append(Iterate(iteration, (point[0], point[1]), loss, norm, smallest))
             return history
-        direction, shift = newton_direction(gradient, hessian)
+        direction, modified = newton_direction(gradient, hessian)
         predicted = gradient[0] * direction[0] + gradient[1] * direction[1]  # < 0: downhill
         step_size = 1.0
         for _ in range(MAX_HALVINGS):
@@ -165,7 +181,7 @@ def newton(
             step_size /= 2.0
         else:
             raise RuntimeError(f"newton: no step along {direction} lowers the loss at {point}")
-        history.append(Iterate(iteration, (point[0], point[1]), loss, norm, smallest, step_size, shift))
+        history.append(Iterate(iteration, (point[0], point[1]), loss, norm, smallest, step_size, modified))
         point = trial
     raise RuntimeError(f"newton: ‖∇f‖ still {norm:.3g} after {max_iterations} iterations")
 
@@ -393,14 +409,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
 
     newton_run = newton()
-    print("\nNewton's method, damped (H shifted if not positive definite, steps halved until L drops):")
+    print("\nNewton's method, damped (H modified if not positive definite, steps halved until L drops):")
     print(format_newton(newton_run))
     shortened = sum(1 for s in newton_run if s.step_size is not None and s.step_size < 1.0)
-    shifted = sum(1 for s in newton_run if s.shift)
+    modified = sum(1 for s in newton_run if s.modified)
     smallest = min(newton_run, key=lambda s: s.smallest_curvature or 0.0)
     print(
-        f"λ_min(H) stayed positive (smallest {smallest.smallest_curvature:.1e}, at iteration"
-        f" {smallest.iteration}, where the neuron saturates): {shifted} shifts. The line search"
+        f"Smallest λ_min(H): {smallest.smallest_curvature:.1e}, at iteration {smallest.iteration}, where"
+        f" the neuron saturates; H was not positive definite at {modified} iterations. The line search"
         f" shortened {shortened} of {len(newton_run) - 1} steps; the rest were full Newton steps."
     )
 
