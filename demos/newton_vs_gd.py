@@ -24,9 +24,9 @@ Newton's step is made robust in two ways, both reported as it runs:
 - A positive definite H can still point a step far too long: far from the minimum the neuron
   saturates, the curvature vanishes, and H⁻¹ is huge. So the step is halved until the loss drops by
   at least 1e-4 of what the gradient predicts (Armijo's backtracking line search). Undamped, the
-  demo's first Newton step would raise the loss, and the second would throw the neuron so far into
-  saturation that the Hessian underflows to exactly 0. Near the minimum the full step is accepted
-  and the convergence is quadratic again.
+  demo's first Newton step would raise the loss, and the second would saturate the neuron on all but
+  one point, where H is that one point's σ'(z) [x² x; x 1]: singular, its determinant exactly 0.
+  Near the minimum the full step is accepted and the convergence is quadratic again.
 """
 
 from __future__ import annotations
@@ -209,6 +209,13 @@ def hessian_is_singular(point: Sequence[float]) -> bool:
     """Whether ``autograd.hessian`` of the neuron's loss at `point` has determinant exactly 0."""
     h = autograd.hessian(neuron_loss, point)
     return h[0][0] * h[1][1] - h[0][1] * h[1][0] == 0.0
+
+
+def saturated_points(point: Sequence[float], margin: float = 40.0) -> int:
+    """How many data points have |w·x + b| > margin at `point`: there σ'(z) < e⁻⁴⁰ ≈ 4e-18, so
+    next to an unsaturated point's σ'(z) they add nothing to H in double precision."""
+    w, b = point
+    return sum(1 for x in DATA_X if abs(w * x + b) > margin)
 
 
 def curvature_bound() -> float:
@@ -405,7 +412,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"Undamped Newton from {START}: L = {undamped[0].loss:.4f} → {undamped[1].loss:.4f} at"
         f" ({undamped[1].point[0]:.2f}, {undamped[1].point[1]:.2f}) → {undamped[2].loss:.0f} at"
         f" ({undamped[2].point[0]:.0f}, {undamped[2].point[1]:.0f}), where the neuron is saturated on"
-        " every point and the Hessian is exactly 0."
+        f" {saturated_points(undamped[2].point)} of {len(DATA_X)} points and H is singular"
+        " (determinant exactly 0)."
     )
 
     newton_run = newton()

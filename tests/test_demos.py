@@ -835,6 +835,8 @@ def newton_runs():
 
 
 def test_the_data_are_not_separable_so_the_minimum_is_finite(newton_runs):
+    assert len(newton_vs_gd.DATA_X) == 10 and newton_vs_gd.START == (-2.0, 4.0)
+    assert newton_vs_gd.TOLERANCE == 1e-8
     ones = [x for x, y in zip(newton_vs_gd.DATA_X, newton_vs_gd.DATA_Y) if y == 1.0]
     zeros = [x for x, y in zip(newton_vs_gd.DATA_X, newton_vs_gd.DATA_Y) if y == 0.0]
     assert min(ones) < max(zeros)  # no threshold on x puts every 1 above every 0
@@ -855,12 +857,17 @@ def test_autograd_hessian_is_the_written_out_hessian():
     assert f"{worst:.1e}" == "5.6e-17"
 
 
-def test_undamped_newton_raises_the_loss_then_the_hessian_underflows(newton_runs):
+def test_undamped_newton_raises_the_loss_then_saturates_the_neuron_where_h_is_singular(newton_runs):
     _, _, undamped = newton_runs
     assert [f"{s.loss:.4f}" for s in undamped] == ["2.4698", "3.0789", "6211.8282"]
     assert [f"{c:.2f}" for c in undamped[1].point] == ["14.66", "-28.82"]
     assert [f"{c:.0f}" for c in undamped[2].point] == ["-5399", "10784"]
     assert newton_vs_gd.hessian_is_singular(undamped[2].point)
+    w, b = undamped[2].point
+    logits = sorted(abs(w * x + b) for x in newton_vs_gd.DATA_X)
+    assert 10 < logits[0] < 20 and logits[1] > 2000  # one point left unsaturated: H has rank 1
+    assert newton_vs_gd.saturated_points(undamped[2].point) == 9
+    assert newton_vs_gd.saturated_points(newton_vs_gd.START) == 0
     assert not newton_vs_gd.hessian_is_singular(undamped[1].point)
 
 
@@ -965,7 +972,8 @@ def test_the_newton_demo_prints_its_claims_and_writes_its_picture(tmp_path, caps
     assert out.startswith(newton_vs_gd.QUESTION)
     for claim in (
         "largest difference 5.6e-17",
-        "L = 2.4698 → 3.0789 at (14.66, -28.82) → 6212 at (-5399, 10784)",
+        "L = 2.4698 → 3.0789 at (14.66, -28.82) → 6212 at (-5399, 10784), where the neuron is saturated"
+        " on 9 of 10 points and H is singular (determinant exactly 0).",
         "Smallest λ_min(H): 4.8e-04, at iteration 1, where the neuron saturates; H was not positive"
         " definite at 0 iterations. The line search shortened 2 of 6 steps",
         "η = 1/β = 0.3836 (β = 2.6068",
