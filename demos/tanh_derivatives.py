@@ -101,8 +101,8 @@ def order_name(order: int) -> str:
 
 def derivative_graphs(x: float, orders: int = ORDERS) -> tuple[Value, list[Value]]:
     """(the leaf x, [tanh x, tanh' x, ..., tanh⁽ᵒʳᵈᵉʳˢ⁾ x]), each derivative the Value
-    ``grad(previous, [x], create_graph=True)`` returns. Each graph holds every value of the one
-    before except its output (the backward pass reads the forward values, not the result)."""
+    ``grad(previous, [x], create_graph=True)`` returns. Each graph is built on the values of the
+    one before (its backward pass reads them) and adds the nodes of that backward pass."""
     if orders < 0:
         raise ValueError(f"derivative_graphs: orders must be >= 0, got {orders}")
     leaf = Value(x, "x")
