@@ -22,6 +22,8 @@ DEMOS: dict[str, str] = {
     "gradcheck": "gradient_check",
     "moons": "two_moons",
     "digits": "digits",
+    "derivatives": "tanh_derivatives",  # grad(create_graph=True), repeated
+    "newton": "newton_vs_gd",  # autograd.hessian for Newton's step
     "compiled": "show_compiled_code",  # the code autograd.compile writes for backprop
 }
 FLAGSHIP = "moons"

@@ -20,8 +20,10 @@ from demos import (  # noqa: E402  (the path must be set first)
     cross_entropy,
     digits,
     half_squared_error,
+    newton_vs_gd,
     ng_vs_mitchell,
     single_weight,
+    tanh_derivatives,
     two_moons,
     weight_decay,
 )
@@ -70,6 +72,17 @@ def handwriting() -> list[Path]:
     ]
 
 
+def derivatives() -> list[Path]:
+    return [
+        tanh_derivatives.plot_derivatives(tanh_derivatives.check_derivatives(), OUT / "tanh_derivatives.png")
+    ]
+
+
+def newton() -> list[Path]:
+    runs = newton_vs_gd.newton(), newton_vs_gd.gradient_descent(), newton_vs_gd.undamped_newton()
+    return [newton_vs_gd.plot_runs(*runs, OUT / "newton_vs_gradient_descent.png")]
+
+
 PICTURES: dict[str, Callable[[], list[Path]]] = {
     "moons": moons,
     "cross-entropy": nielsen,
@@ -78,6 +91,8 @@ PICTURES: dict[str, Callable[[], list[Path]]] = {
     "single-weight": single,
     "deltas": trask,
     "digits": handwriting,
+    "derivatives": derivatives,
+    "newton": newton,
 }
 
 

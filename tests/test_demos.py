@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+import autograd
 import nn
 from autograd import Value, vsum
 from demos import __main__ as demos_main
@@ -25,8 +26,10 @@ from demos import (
     digits,
     gradient_check,
     half_squared_error,
+    newton_vs_gd,
     ng_vs_mitchell,
     single_weight,
+    tanh_derivatives,
     two_moons,
     weight_decay,
 )
@@ -711,3 +714,286 @@ def test_ctrl_c_in_moons_training_writes_no_pictures_of_a_part_trained_model(tmp
     last = stderr.strip().splitlines()[-1]
     assert last.startswith("gradstep demo moons: interrupted after ") and last.endswith("nothing written")
     assert "wrote" not in stdout and not out.exists()
+
+
+# ---------------------------------------------------------------------------------------------------
+# 10. The derivative of the derivative: tanh and six derivatives by repeated grad(create_graph=True)
+# ---------------------------------------------------------------------------------------------------
+
+# Derived by hand with d/dx p(t) = p'(t)(1 - t²), t = tanh x (the module docstring shows them).
+TANH_CLOSED_FORMS = [
+    ([0, 1], "t"),
+    ([1, 0, -1], "1 - t²"),
+    ([0, -2, 0, 2], "-2t + 2t³"),
+    ([-2, 0, 8, 0, -6], "-2 + 8t² - 6t⁴"),
+    ([0, 16, 0, -40, 0, 24], "16t - 40t³ + 24t⁵"),
+    ([16, 0, -136, 0, 240, 0, -120], "16 - 136t² + 240t⁴ - 120t⁶"),
+    ([0, -272, 0, 1232, 0, -1680, 0, 720], "-272t + 1232t³ - 1680t⁵ + 720t⁷"),
+]
+TANH_NODE_COUNTS = [2, 9, 17, 33, 65, 141, 341]
+
+
+@pytest.fixture(scope="module")
+def tanh_check():
+    return tanh_derivatives.check_derivatives()
+
+
+@pytest.fixture(scope="module")
+def derivatives_demo_output(tmp_path_factory):
+    out = tmp_path_factory.mktemp("derivatives")
+    import contextlib
+    import io
+
+    buffer = io.StringIO()
+    with contextlib.redirect_stdout(buffer):
+        assert demos_main.main(["derivatives", "--out", str(out)]) == 0
+    return buffer.getvalue(), out
+
+
+def test_the_recurrence_gives_the_hand_derived_closed_forms():
+    polynomials = tanh_derivatives.tanh_polynomials()
+    assert polynomials == [coefficients for coefficients, _ in TANH_CLOSED_FORMS]
+    assert [tanh_derivatives.format_polynomial(p) for p in polynomials] == [t for _, t in TANH_CLOSED_FORMS]
+    for _, text in TANH_CLOSED_FORMS[1:]:
+        assert text in tanh_derivatives.__doc__
+    # tanh x = x - x³/3 + 2x⁵/15 - 17x⁷/315 + ...: tanh⁽ᵏ⁾(0) = k! × the coefficient of xᵏ.
+    taylor = {1: 1.0, 3: -1.0 / 3.0, 5: 2.0 / 15.0, 7: -17.0 / 315.0}
+    seventh = tanh_derivatives.tanh_polynomials(7)
+    for order, coefficient in taylor.items():
+        assert seventh[order][0] == pytest.approx(math.factorial(order) * coefficient, abs=1e-12)
+    assert all(seventh[order][0] == 0 for order in (0, 2, 4, 6))
+    with pytest.raises(ValueError, match="orders must be >= 0, got -1"):
+        tanh_derivatives.tanh_polynomials(-1)
+
+
+def test_every_order_matches_its_closed_form_and_central_differences(tanh_check):
+    assert len(tanh_check.xs) == 121 and tanh_check.xs[0] == -3.0 and tanh_check.xs[-1] == 3.0
+    assert max(tanh_check.closed_form_error) < tanh_derivatives.CLOSED_FORM_TOLERANCE == 1e-9
+    differences = tanh_check.difference_error
+    assert differences[0] is None
+    assert max(d for d in differences if d is not None) < tanh_derivatives.DIFFERENCE_TOLERANCE == 1e-7
+    # The numbers the demo prints (and README quotes): the worst of each check.
+    assert f"{max(tanh_check.closed_form_error):.1e}" == "1.3e-13"
+    assert f"{max(d for d in differences if d is not None):.1e}" == "6.8e-09"
+    # Independently of the demo's own helpers: math.tanh and the closed forms written out here.
+    for x, sixth in zip(tanh_check.xs, tanh_check.computed[6]):
+        t = math.tanh(x)
+        assert sixth == pytest.approx(-272 * t + 1232 * t**3 - 1680 * t**5 + 720 * t**7, abs=1e-9)
+    for x, second in zip(tanh_check.xs, tanh_check.computed[2]):
+        assert second == pytest.approx(-2 * math.tanh(x) * (1 - math.tanh(x) ** 2), abs=1e-12)
+
+
+def test_the_graph_roughly_doubles_per_order_and_keeps_the_graph_below():
+    assert tanh_derivatives.node_counts() == TANH_NODE_COUNTS
+    for x in (-3.0, -0.7, 0.0, 2.9):  # the structure does not depend on x: tanh has no branches
+        assert tanh_derivatives.node_counts(x=x) == TANH_NODE_COUNTS
+    factors = tanh_derivatives.growth_factors(TANH_NODE_COUNTS)
+    assert [f"{f:.2f}" for f in (min(factors), max(factors))] == ["1.89", "2.42"]
+    _, derivatives = tanh_derivatives.derivative_graphs(0.5)
+    # Each graph reuses the one below: all of tanh's (its derivative reads t), then all but the
+    # output product of each order (a product's derivative reads its operands, not itself), and at
+    # order 2 also the seed 1.0 of the first backward pass and the product it multiplied.
+    missing = []
+    for before, after in itertools.pairwise(derivatives):
+        below, above = set(autograd.topological_order(before)), set(autograd.topological_order(after))
+        missing.append(len(below - above))
+        assert before not in above or before is derivatives[0]
+    assert missing == [0, 3, 1, 1, 1, 1]
+
+
+def test_the_second_derivative_graph_marks_its_backward_nodes(tmp_path):
+    _, derivatives = tanh_derivatives.derivative_graphs(0.5, 2)
+    made = autograd.backward_nodes(derivatives[2], derivatives[0])
+    assert len(made) == TANH_NODE_COUNTS[2] - 2  # all but x and tanh x
+    path = tanh_derivatives.draw_second_derivative(tmp_path / "second.svg")
+    svg = path.read_text()
+    assert svg.startswith("<?xml") or "<svg" in svg[:400]
+    assert svg.count('stroke="#d9480f"') >= len(made) and "backward pass" in svg
+
+
+def test_the_derivatives_demo_prints_its_table_and_writes_its_files(derivatives_demo_output, tanh_check):
+    out, folder = derivatives_demo_output
+    assert out.startswith(tanh_derivatives.QUESTION)
+    values = tanh_derivatives.derivatives_at(0.5)
+    assert f"{values[6]:.6f}" == "-36.279540"
+    for order, ((_, text), nodes) in enumerate(zip(TANH_CLOSED_FORMS, TANH_NODE_COUNTS)):
+        row = next(
+            line for line in out.splitlines() if line.startswith(tanh_derivatives.order_name(order) + " ")
+        )
+        assert text in row and f"{values[order]:.6f}" in row and row.endswith(f"{nodes:>7}")
+        assert f"{tanh_check.closed_form_error[order]:.1e}" in row
+    assert "Against the closed forms: 1.3e-13 at worst (< 1e-09)" in out
+    assert "(h = 1e-05): 6.8e-09 (< 1e-07)" in out
+    assert "The graph grows 1.89x to 2.42x per order (9 values for tanh', 341 for tanh⁽⁶⁾)" in out
+    for name in ("tanh_derivatives.png", "tanh_second_derivative_graph.svg"):
+        assert f"wrote {folder / name}" in out
+    assert (folder / "tanh_derivatives.png").read_bytes().startswith(b"\x89PNG")
+
+
+# ---------------------------------------------------------------------------------------------------
+# 11. Newton's method vs gradient descent on one sigmoid neuron (w, b)
+# ---------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def newton_runs():
+    return newton_vs_gd.newton(), newton_vs_gd.gradient_descent(), newton_vs_gd.undamped_newton()
+
+
+def test_the_data_are_not_separable_so_the_minimum_is_finite(newton_runs):
+    assert len(newton_vs_gd.DATA_X) == 10 and newton_vs_gd.START == (-2.0, 4.0)
+    assert newton_vs_gd.TOLERANCE == 1e-8
+    ones = [x for x, y in zip(newton_vs_gd.DATA_X, newton_vs_gd.DATA_Y) if y == 1.0]
+    zeros = [x for x, y in zip(newton_vs_gd.DATA_X, newton_vs_gd.DATA_Y) if y == 0.0]
+    assert min(ones) < max(zeros)  # no threshold on x puts every 1 above every 0
+    newton_run, _, _ = newton_runs
+    w, b = newton_run[-1].point
+    assert (f"{w:.7f}", f"{b:.7f}") == ("1.3534115", "-3.7218817")
+
+
+def test_autograd_hessian_is_the_written_out_hessian():
+    for point in (newton_vs_gd.START, (1.35, -3.72), (6.3, -12.4), (0.0, 0.0)):
+        computed = autograd.hessian(newton_vs_gd.neuron_loss, point)
+        expected = newton_vs_gd.textbook_hessian(*point)
+        for row_c, row_e in zip(computed, expected):
+            assert row_c == pytest.approx(row_e, rel=1e-13, abs=1e-16)
+    at_start = autograd.hessian(newton_vs_gd.neuron_loss, newton_vs_gd.START)
+    textbook = newton_vs_gd.textbook_hessian(*newton_vs_gd.START)
+    worst = max(abs(a - e) for ra, re in zip(at_start, textbook) for a, e in zip(ra, re))
+    assert f"{worst:.1e}" == "5.6e-17"
+
+
+def test_undamped_newton_raises_the_loss_then_saturates_the_neuron_where_h_is_singular(newton_runs):
+    _, _, undamped = newton_runs
+    assert [f"{s.loss:.4f}" for s in undamped] == ["2.4698", "3.0789", "6211.8282"]
+    assert [f"{c:.2f}" for c in undamped[1].point] == ["14.66", "-28.82"]
+    assert [f"{c:.0f}" for c in undamped[2].point] == ["-5399", "10784"]
+    assert newton_vs_gd.hessian_is_singular(undamped[2].point)
+    w, b = undamped[2].point
+    logits = sorted(abs(w * x + b) for x in newton_vs_gd.DATA_X)
+    assert 10 < logits[0] < 20 and logits[1] > 2000  # one point left unsaturated: H has rank 1
+    assert newton_vs_gd.saturated_points(undamped[2].point) == 9
+    assert newton_vs_gd.saturated_points(newton_vs_gd.START) == 0
+    assert not newton_vs_gd.hessian_is_singular(undamped[1].point)
+
+
+def test_damped_newton_converges_quadratically_in_six_steps(newton_runs):
+    newton_run, _, _ = newton_runs
+    assert newton_run[-1].iteration == 6 and len(newton_run) == 7
+    assert newton_run[-1].gradient_norm < newton_vs_gd.TOLERANCE
+    assert all(s.gradient_norm >= newton_vs_gd.TOLERANCE for s in newton_run[:-1])
+    assert [s.step_size for s in newton_run] == [0.5, 0.0625, 1.0, 1.0, 1.0, 1.0, None]
+    assert [s.modified for s in newton_run[:-1]] == [False] * 6  # the log loss is convex
+    smallest = min(newton_run, key=lambda s: s.smallest_curvature)
+    assert (smallest.iteration, f"{smallest.smallest_curvature:.1e}") == (1, "4.8e-04")
+    assert all(s.smallest_curvature > 0 for s in newton_run)
+    losses = [s.loss for s in newton_run]
+    assert all(after < before for before, after in itertools.pairwise(losses))
+    # Quadratic: once the steps are full, ‖∇‖ₖ₊₁ ≤ C ‖∇‖ₖ² with a bounded C (13.82 at the end) ...
+    ratios = newton_vs_gd.quadratic_ratios(newton_run)
+    assert [f"{r:.2f}" for r in ratios] == ["0.28", "0.71", "0.25", "4.88", "10.64", "13.82"]
+    assert max(ratios) < 15
+    # ... so the digits double: 1e-2, 5e-4, 3e-6, 1e-10.
+    assert [f"{s.gradient_norm:.2e}" for s in newton_run[3:]] == [
+        "1.02e-02",
+        "5.03e-04",
+        "2.69e-06",
+        "1.00e-10",
+    ]
+
+
+def test_gradient_descent_converges_linearly_at_the_rate_the_hessian_predicts(newton_runs):
+    newton_run, gd_run, _ = newton_runs
+    beta = newton_vs_gd.curvature_bound()
+    assert (f"{beta:.4f}", f"{1 / beta:.4f}") == ("2.6068", "0.3836")
+    assert gd_run[0].step_size == 1 / beta
+    # β bounds the curvature: λ_max(H) ≤ β wherever either method went (σ' ≤ ¼).
+    for entry in [*newton_run, *gd_run[::50]]:
+        assert newton_vs_gd.eigenvalues(autograd.hessian(newton_vs_gd.neuron_loss, entry.point))[1] <= beta
+    assert gd_run[-1].iteration == 2425 and gd_run[-1].gradient_norm < newton_vs_gd.TOLERANCE
+    # The loss never rises (by more than rounding: near the minimum it moves in its last bits).
+    assert all(after.loss <= before.loss + 1e-15 for before, after in itertools.pairwise(gd_run))
+    predicted = newton_vs_gd.predicted_gd_rate(newton_run[-1].point)
+    rates = newton_vs_gd.linear_rates(gd_run)
+    assert f"{predicted:.5f}" == f"{rates[-1]:.5f}" == "0.99368"
+    assert all(r == pytest.approx(predicted, abs=1e-4) for r in rates[-1000:])
+
+
+def test_both_methods_reach_the_same_minimum(newton_runs):
+    newton_run, gd_run, _ = newton_runs
+    assert abs(newton_run[-1].loss - gd_run[-1].loss) < 1e-14
+    assert f"{abs(newton_run[-1].loss - gd_run[-1].loss):.1e}" == "3.1e-15"
+    assert newton_run[-1].point == pytest.approx(gd_run[-1].point, abs=1e-6)
+    assert f"{gd_run[-1].iteration / newton_run[-1].iteration:.0f}" == "404"
+
+
+def test_the_newton_step_is_modified_where_the_hessian_is_not_positive_definite():
+    direction, modified = newton_vs_gd.newton_direction([1.0, 1.0], [[2.0, 0.0], [0.0, 4.0]])
+    assert (direction, modified) == ([-0.5, -0.25], False)
+    # Indefinite: λ = -1 becomes 1, so the step is -∇ scaled per eigenvector.
+    direction, modified = newton_vs_gd.newton_direction([1.0, 1.0], [[1.0, 0.0], [0.0, -1.0]])
+    assert modified and direction == [-1.0, -1.0]
+    rotated = [[0.0, 1.0], [1.0, 0.0]]  # eigenvalues ±1 along the diagonals
+    direction, modified = newton_vs_gd.newton_direction([2.0, 0.0], rotated)
+    assert modified and direction == pytest.approx([-2.0, 0.0])
+    for gradient, hessian in (
+        ([0.3, -0.2], [[-2.0, 0.5], [0.5, 1.0]]),
+        ([1e-3, 0.0], [[0.0, 0.0], [0.0, 0.0]]),
+    ):
+        direction, modified = newton_vs_gd.newton_direction(gradient, hessian)
+        assert modified and gradient[0] * direction[0] + gradient[1] * direction[1] < 0  # downhill
+    assert newton_vs_gd.newton_direction([1e-3, 0.0], [[0.0, 0.0], [0.0, 0.0]])[0] == pytest.approx(
+        [-1e5, 0.0]
+    )
+    with pytest.raises(ValueError, match="non-finite"):
+        newton_vs_gd.newton_direction([math.nan, 0.0], [[1.0, 0.0], [0.0, 1.0]])
+    with pytest.raises(ValueError, match="2 x 2"):
+        newton_vs_gd.newton_direction([1.0], [[1.0]])
+
+    # A non-convex function: f = w⁴/4 - w²/2 + b², a saddle at w = 0, minima at w = ±1.
+    def double_well(v):
+        return v[0] ** 4 / 4 - v[0] ** 2 / 2 + v[1] ** 2
+
+    run = newton_vs_gd.newton(double_well, start=(0.1, 1.0))
+    assert run[0].smallest_curvature < 0 and run[0].modified and run[0].step_size == 1.0
+    assert run[-1].point == pytest.approx((1.0, 0.0), abs=1e-8) and len(run) < 10
+    assert all(after.loss < before.loss for before, after in itertools.pairwise(run))
+    # Plain Newton from there heads for the saddle at w = 0 instead.
+    plain = newton_vs_gd.undamped_newton(double_well, start=(0.1, 1.0), steps=1)
+    assert abs(plain[1].point[0]) < 0.01 < abs(run[1].point[0] - 0.1)
+
+
+def test_newton_demo_errors_are_clear():
+    with pytest.raises(ValueError, match="expected the 2 parameters"):
+        newton_vs_gd.neuron_loss([Value(1.0)])
+    with pytest.raises(ValueError, match="learning_rate must be > 0, got -1"):
+        newton_vs_gd.gradient_descent(learning_rate=-1.0)
+    with pytest.raises(RuntimeError, match="still"):
+        newton_vs_gd.gradient_descent(max_iterations=10)
+
+
+def test_the_newton_demo_prints_its_claims_and_writes_its_picture(tmp_path, capsys):
+    assert demos_main.main(["newton", "--out", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith(newton_vs_gd.QUESTION)
+    for claim in (
+        "largest difference 5.6e-17",
+        "L = 2.4698 → 3.0789 at (14.66, -28.82) → 6212 at (-5399, 10784), where the neuron is saturated"
+        " on 9 of 10 points and H is singular (determinant exactly 0).",
+        "Smallest λ_min(H): 4.8e-04, at iteration 1, where the neuron saturates; H was not positive"
+        " definite at 0 iterations. The line search shortened 2 of 6 steps",
+        "η = 1/β = 0.3836 (β = 2.6068",
+        "shrinks by 0.99368 per step at the end, as predicted by 1 - η·λ_min(H*) = 0.99368",
+        "the losses differ by 3.1e-15; Newton needed 404x fewer iterations",
+    ):
+        assert claim in out
+    newton_row = next(line for line in out.splitlines() if line.startswith("Newton (damped) "))
+    gd_row = next(line for line in out.splitlines() if line.startswith("gradient descent "))
+    assert newton_row.split()[2:4] == ["6", "1.3534115"] and gd_row.split()[2:4] == ["2425", "1.3534113"]
+    assert out.count("\n") > 20 and f"wrote {tmp_path / 'newton_vs_gradient_descent.png'}" in out
+    assert (tmp_path / "newton_vs_gradient_descent.png").read_bytes().startswith(b"\x89PNG")
+
+
+def test_the_committed_pictures_of_these_demos_are_small():
+    for name in ("tanh_derivatives.png", "newton_vs_gradient_descent.png"):
+        assert (ROOT / "docs" / "demos" / name).stat().st_size < 150_000
