@@ -23,6 +23,7 @@ DEMOS: dict[str, str] = {
     "moons": "two_moons",
     "digits": "digits",
     "compiled": "show_compiled_code",  # the code autograd.compile writes for backprop
+    "forward-vs-reverse": "forward_vs_reverse",
 }
 FLAGSHIP = "moons"
 
