@@ -105,7 +105,9 @@ class CostRow:
         return self.forward_seconds / self.reverse_seconds
 
 
-def _best_time(work: dict[str, Callable[[], object]], repeats: dict[str, int], rounds: int) -> dict[str, float]:
+def _best_time(
+    work: dict[str, Callable[[], object]], repeats: dict[str, int], rounds: int
+) -> dict[str, float]:
     """Each callable's best CPU time per call over `rounds` interleaved rounds."""
     best = {name: math.inf for name in work}
     for _ in range(rounds):
@@ -257,7 +259,8 @@ def side_by_side(direction: str = FORWARD_DIRECTION) -> SideBySide:
     """Run `chain_rule_steps` and `tangent_steps` on two fresh lecture neurons (seeding every input,
     as `jvp` does: `direction` with tangent 1, the others 0)."""
     if direction not in LECTURE_NEURON:
-        raise ValueError(f"side_by_side: direction must be one of {', '.join(LECTURE_NEURON)}, got {direction!r}")
+        choices = ", ".join(LECTURE_NEURON)
+        raise ValueError(f"side_by_side: direction must be one of {choices}, got {direction!r}")
     backward_graph = lecture_neuron()
     o = backward_graph["o"]
     order = topological_order(o)
@@ -338,13 +341,12 @@ def summary_lines(result: SideBySide) -> list[str]:
         f"forward: {len(result.forward)} steps, one sweep: d o / d {result.direction} = "
         f"{result.directional:+.4f} only; all {inputs} entries take {inputs} sweeps = "
         f"{inputs * len(result.forward)} steps",
-        f"the forward d o / d {result.direction} equals the reverse grad {result.direction} bit for bit: {agree}",
+        f"the forward d o / d {result.direction} equals the reverse grad {result.direction} "
+        f"bit for bit: {agree}",
     ]
 
 
-def _html_column(
-    title: str, rule: str, incoming: str, seed: str, rows: Sequence[StepRow], total: str
-) -> str:
+def _html_column(title: str, rule: str, incoming: str, seed: str, rows: Sequence[StepRow], total: str) -> str:
     body = "".join(
         "<tr>"
         f"<td>{row.index}</td><td>{html.escape(row.edge)}"
@@ -365,9 +367,14 @@ def _html_column(
 
 _STYLE = """
 main { max-width: 1400px; margin: 0 auto; padding: 0.5em 1.5em 1em; }
-.columns { display: grid; grid-template-columns: minmax(0, 1fr) minmax(0, 1fr); gap: 1.2em; align-items: start; }
+.columns {
+  display: grid; grid-template-columns: minmax(0, 1fr) minmax(0, 1fr); gap: 1.2em; align-items: start;
+}
 @media (max-width: 1100px) { .columns { grid-template-columns: minmax(0, 1fr); } }
-.column { background: var(--panel); border: 1px solid var(--line); border-radius: 6px; padding: 0 1em; overflow-x: auto; }
+.column {
+  background: var(--panel); border: 1px solid var(--line); border-radius: 6px;
+  padding: 0 1em; overflow-x: auto;
+}
 table { border-collapse: collapse; font-family: var(--mono); font-size: 13px; width: 100%; }
 th, td { text-align: left; vertical-align: top; padding: 0.25em 0.5em; border-bottom: 1px solid var(--line); }
 td:nth-child(3), td:nth-child(4) { white-space: nowrap; }
