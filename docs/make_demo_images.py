@@ -19,6 +19,7 @@ sys.path.insert(0, str(ROOT))  # run from a checkout without installing
 from demos import (  # noqa: E402  (the path must be set first)
     cross_entropy,
     digits,
+    forward_vs_reverse,
     half_squared_error,
     ng_vs_mitchell,
     single_weight,
@@ -70,6 +71,11 @@ def handwriting() -> list[Path]:
     ]
 
 
+def forward_reverse() -> list[Path]:
+    rows = forward_vs_reverse.measure_costs()
+    return [forward_vs_reverse.plot_costs(rows, OUT / "forward_vs_reverse.png")]
+
+
 PICTURES: dict[str, Callable[[], list[Path]]] = {
     "moons": moons,
     "cross-entropy": nielsen,
@@ -78,6 +84,7 @@ PICTURES: dict[str, Callable[[], list[Path]]] = {
     "single-weight": single,
     "deltas": trask,
     "digits": handwriting,
+    "forward-vs-reverse": forward_reverse,
 }
 
 
