@@ -254,6 +254,7 @@ def test_draw_tells_backward_nodes_apart():
 
 
 @pytest.mark.torch
+@pytest.mark.filterwarnings("ignore:`torch.jit.script` is deprecated:DeprecationWarning")  # inside torch.func
 @settings(max_examples=40, deadline=None)
 @given(programs(max_ops=6))
 def test_hessian_of_random_programs_matches_torch_func_hessian(torch, program):
