@@ -24,6 +24,7 @@ DEMOS: dict[str, str] = {
     "digits": "digits",
     "derivatives": "tanh_derivatives",  # grad(create_graph=True), repeated
     "newton": "newton_vs_gd",  # autograd.hessian for Newton's step
+    "forward-vs-reverse": "forward_vs_reverse",  # jvp sweeps against one backward sweep
     "compiled": "show_compiled_code",  # the code autograd.compile writes for backprop
 }
 FLAGSHIP = "moons"
@@ -44,10 +45,11 @@ def load(name: str) -> ModuleType:
 def listing() -> str:
     """One line per demo: name and question (README.md's table gives measured running times)."""
     lines = []
+    width = max(15, 2 + max(len(name) for name in DEMOS))  # the questions line up, two spaces at least
     for name in DEMOS:
         module = load(name)
         flagship = " (the default)" if name == FLAGSHIP else ""
-        lines.append(f"  {name:<15}{module.QUESTION}{flagship}")
+        lines.append(f"  {name:<{width}}{module.QUESTION}{flagship}")
     return "demos (name, question):\n" + "\n".join(lines)
 
 

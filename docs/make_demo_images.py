@@ -19,6 +19,7 @@ sys.path.insert(0, str(ROOT))  # run from a checkout without installing
 from demos import (  # noqa: E402  (the path must be set first)
     cross_entropy,
     digits,
+    forward_vs_reverse,
     half_squared_error,
     newton_vs_gd,
     ng_vs_mitchell,
@@ -83,6 +84,11 @@ def newton() -> list[Path]:
     return [newton_vs_gd.plot_runs(*runs, OUT / "newton_vs_gradient_descent.png")]
 
 
+def forward_reverse() -> list[Path]:
+    rows = forward_vs_reverse.measure_costs()
+    return [forward_vs_reverse.plot_costs(rows, OUT / "forward_vs_reverse.png")]
+
+
 PICTURES: dict[str, Callable[[], list[Path]]] = {
     "moons": moons,
     "cross-entropy": nielsen,
@@ -93,6 +99,7 @@ PICTURES: dict[str, Callable[[], list[Path]]] = {
     "digits": handwriting,
     "derivatives": derivatives,
     "newton": newton,
+    "forward-vs-reverse": forward_reverse,
 }
 
 

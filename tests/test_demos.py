@@ -377,10 +377,14 @@ def test_nielsen_figure_is_written(nielsen_runs, tmp_path):
 def test_list_names_every_demo_with_its_question(capsys):
     assert demos_main.main(["--list"]) == 0
     out = capsys.readouterr().out
+    starts = set()
     for name in demos_main.DEMOS:
         module = demos_main.load(name)
         assert name == module.NAME
-        assert f"  {name:<15}{module.QUESTION}" in out
+        [line] = [line for line in out.splitlines() if line.startswith(f"  {name} ")]
+        assert line[len(name) + 2 :].startswith("  ") and module.QUESTION in line
+        starts.add(line.index(module.QUESTION))
+    assert len(starts) == 1  # the questions line up
     assert list(demos_main.DEMOS)[:8] == [
         "half",
         "weight-decay",
@@ -997,3 +1001,126 @@ def test_the_newton_demo_prints_its_claims_and_writes_its_picture(tmp_path, caps
 def test_the_committed_pictures_of_these_demos_are_small():
     for name in ("tanh_derivatives.png", "newton_vs_gradient_descent.png"):
         assert (ROOT / "docs" / "demos" / name).stat().st_size < 150_000
+
+
+# ---------------------------------------------------------------------------------------------------
+# 12. forward-vs-reverse: n jvp sweeps against one backward sweep, and the lecture neuron's two sweeps
+# ---------------------------------------------------------------------------------------------------
+
+forward_vs_reverse = demos_main.load("forward-vs-reverse")
+
+
+@pytest.mark.parametrize("n", [1, 3, 10, 100])
+def test_forward_mode_costs_n_times_the_multiply_adds_and_agrees_bit_for_bit(n):
+    row = forward_vs_reverse.measure_cost(n, rounds=1)
+    assert row.edges == n + 1  # n into the dot node, one into tanh
+    assert row.reverse_multiply_adds == n + 1
+    assert row.forward_multiply_adds == n * (n + 1)
+    assert row.count_ratio == n
+    assert row.jvp_equals_gradient and row.largest_difference == 0.0
+    assert row.forward_seconds > 0.0 and row.reverse_seconds > 0.0
+
+
+def test_forward_vs_reverse_neuron_gradient_is_the_textbook_one():
+    # d tanh(w·x + b) / d wᵢ = xᵢ (1 - o²), written with floats, independently of the engine.
+    weights, inputs = forward_vs_reverse.neuron_data(10)
+    f = forward_vs_reverse.neuron_of_weights(inputs)
+    o = math.tanh(math.fsum(w * x for w, x in zip(weights, inputs)) + forward_vs_reverse.BIAS)
+    for i, x in enumerate(inputs):
+        value, slope = forward_vs_reverse.jvp(f, weights, forward_vs_reverse.basis(10, i))
+        assert value == pytest.approx(o, rel=1e-15)
+        assert slope == pytest.approx(x * (1.0 - o * o), rel=1e-12)
+    with pytest.raises(ValueError, match="n must be a positive int, got 0"):
+        forward_vs_reverse.neuron_data(0)
+
+
+def test_the_two_sweeps_use_the_same_local_derivatives_and_give_backward_and_jvp_numbers():
+    result = forward_vs_reverse.side_by_side()
+    # The same nine edges with the same local derivatives, swept in the two directions.
+    reverse_edges = sorted((tuple(row.edge.split(" → ")), row.local) for row in result.reverse)
+    forward_edges = sorted((tuple(reversed(row.edge.split(" → "))), row.local) for row in result.forward)
+    assert reverse_edges == forward_edges and len(reverse_edges) == 9
+    graph = forward_vs_reverse.lecture_neuron()
+    graph["o"].backward()
+    assert result.gradients == {name: graph[name].grad for name in ("x1", "x2", "w1", "w2", "b")}
+    values = list(forward_vs_reverse.LECTURE_NEURON.values())
+    order = list(forward_vs_reverse.LECTURE_NEURON)
+    for name in order:
+        along = [1.0 if other == name else 0.0 for other in order]
+        formula = lambda v: (v[0] * v[2] + v[1] * v[3] + v[4]).tanh()  # noqa: E731  (x1 x2 w1 w2 b)
+        slope = forward_vs_reverse.jvp(formula, values, along)[1]
+        assert slope == forward_vs_reverse.side_by_side(name).directional == result.gradients[name]
+    with pytest.raises(ValueError, match="direction must be one of x1, x2, w1, w2, b, got 'o'"):
+        forward_vs_reverse.side_by_side("o")
+
+
+# The demo's two terminal columns, each as printed (the lines are "left  |  right").
+FORWARD_VS_REVERSE_LEFT = [
+    "REVERSE (backward): grad(child) += local × grad(node)",
+    " #  edge               local × grad(node) =   adds  grad(child)",
+    " 0  seed              grad o = 1",
+    " 1  o → n             +0.500 ×     +1.000 = +0.500       +0.500",
+    " 2  n → x1w1+x2w2     +1.000 ×     +0.500 = +0.500       +0.500",
+    " 3  n → b             +1.000 ×     +0.500 = +0.500       +0.500",
+    " 4  x1w1+x2w2 → x1w1  +1.000 ×     +0.500 = +0.500       +0.500",
+    " 5  x1w1+x2w2 → x2w2  +1.000 ×     +0.500 = +0.500       +0.500",
+    " 6  x1w1 → x1         -3.000 ×     +0.500 = -1.500       -1.500",
+    " 7  x1w1 → w1         +2.000 ×     +0.500 = +1.000       +1.000",
+    " 8  x2w2 → x2         +1.000 ×     +0.500 = +0.500       +0.500",
+    " 9  x2w2 → w2         +0.000 ×     +0.500 = +0.000       +0.000",
+]
+FORWARD_VS_REVERSE_RIGHT = [
+    "FORWARD (jvp along w1): t(node) += local × t(child)",
+    " #  edge               local ×   t(child) =   adds      t(node)",
+    " 0  seed              t: x1 0, x2 0, w1 1, w2 0, b 0",
+    " 1  x2 → x2w2         +1.000 ×     +0.000 = +0.000       +0.000",
+    " 2  w2 → x2w2         +0.000 ×     +0.000 = +0.000       +0.000",
+    " 3  x1 → x1w1         -3.000 ×     +0.000 = -0.000       +0.000",
+    " 4  w1 → x1w1         +2.000 ×     +1.000 = +2.000       +2.000",
+    " 5  x1w1 → x1w1+x2w2  +1.000 ×     +2.000 = +2.000       +2.000",
+    " 6  x2w2 → x1w1+x2w2  +1.000 ×     +0.000 = +0.000       +2.000",
+    " 7  x1w1+x2w2 → n     +1.000 ×     +2.000 = +2.000       +2.000",
+    " 8  b → n             +1.000 ×     +0.000 = +0.000       +2.000",
+    " 9  n → o             +0.500 ×     +2.000 = +1.000       +1.000",
+]
+FORWARD_VS_REVERSE_SUMMARY = [
+    "reverse: 9 steps, one sweep: every gradient (x1 -1.5000, x2 +0.5000, w1 +1.0000, w2 +0.0000, b +0.5000)",
+    "forward: 9 steps, one sweep: d o / d w1 = +1.0000 only; all 5 entries take 5 sweeps = 45 steps",
+    "the forward d o / d w1 equals the reverse grad w1 bit for bit: True",
+]
+
+
+@pytest.mark.slow
+def test_forward_vs_reverse_demo_prints_what_it_counted_and_writes_plot_and_page(tmp_path, capsys):
+    assert demos_main.main(["forward-vs-reverse", "--out", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    lines = out.splitlines()
+    header = next(k for k, line in enumerate(lines) if line.lstrip().startswith("n  edges"))
+    table = lines[header + 1 : header + 1 + len(forward_vs_reverse.SIZES)]
+    for n, line in zip(forward_vs_reverse.SIZES, table):
+        fields = line.split()
+        assert [int(fields[0]), int(fields[1])] == [n, n + 1]
+        assert [int(fields[2].replace(",", "")), int(fields[3].replace(",", "")), int(fields[4])] == [
+            n * (n + 1),
+            n + 1,
+            n,
+        ]
+        assert line.endswith("yes, bit for bit")
+    assert "at n = 1,000, 1,000 times the work." in out
+    first = next(k for k, line in enumerate(lines) if line.startswith("REVERSE (backward)"))
+    columns = [line.split("  |  ") for line in lines[first : first + len(FORWARD_VS_REVERSE_LEFT)]]
+    assert [left.rstrip() for left, _ in columns] == FORWARD_VS_REVERSE_LEFT
+    assert [right for _, right in columns] == FORWARD_VS_REVERSE_RIGHT
+    after = lines[first + len(FORWARD_VS_REVERSE_LEFT) :]
+    assert after[:4] == ["", *FORWARD_VS_REVERSE_SUMMARY]
+    picture = tmp_path / "forward_vs_reverse.png"
+    page = tmp_path / "forward_vs_reverse_steps.html"
+    assert f"wrote {picture}" in out and f"wrote {page}" in out
+    assert picture.read_bytes().startswith(b"\x89PNG")
+    document = page.read_text(encoding="utf-8")
+    assert document.startswith("<!DOCTYPE html>") and "Content-Security-Policy" in document
+    assert "Reverse mode (backward)" in document and "Forward mode (jvp along w1)" in document
+    assert "http:" not in document and "https:" not in document  # self-contained
+    for row in [*forward_vs_reverse.side_by_side().reverse, *forward_vs_reverse.side_by_side().forward]:
+        cells = f"{row.local:+.4f} × {row.incoming:+.4f} = {row.contribution:+.4f}"
+        assert cells in document

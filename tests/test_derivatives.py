@@ -252,3 +252,27 @@ def test_draw_tells_backward_nodes_apart():
     source = draw(g, backward_nodes=made, legend=True).source
     assert source.count("#d9480f") == len(made) + 1  # each backward node, and the legend
     assert "#d9480f" not in draw(g).source
+
+
+@pytest.mark.torch
+@pytest.mark.filterwarnings("ignore:`torch.jit.script` is deprecated:DeprecationWarning")  # inside torch.func
+@settings(max_examples=40, deadline=None)
+@given(programs(max_ops=6))
+def test_hessian_of_random_programs_matches_torch_func_hessian(torch, program):
+    from tests.strategies import Backend, run_program
+
+    build_checked(program)  # rejects programs unfit for comparison (domain errors, kinks, huge values)
+    try:
+        mine = hessian(lambda xs: run_program(program, xs, Backend()), list(program.inputs))
+    except ValueError:  # an infinite local derivative cannot be a graph (checked elsewhere)
+        return
+
+    def torch_program(x):
+        return run_program(program, list(x.unbind()), Backend(torch))
+
+    expected = torch.func.hessian(torch_program)(torch.tensor(program.inputs, dtype=torch.float64))
+    n = len(program.inputs)
+    assert len(mine) == n and all(len(row) == n for row in mine)
+    for i in range(n):
+        for j in range(n):
+            assert mine[i][j] == pytest.approx(float(expected[i, j]), rel=1e-9, abs=1e-12), (i, j)

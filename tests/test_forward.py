@@ -6,6 +6,7 @@ import math
 
 import pytest
 from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from autograd import Value
 from autograd.derivatives import grad
@@ -66,3 +67,24 @@ def test_errors_name_the_problem():
         forward_tangents(x * 2, {x * 3: 1.0})
     with pytest.raises(TypeError, match="must return a Value"):
         jvp(lambda xs: 1.0, [1.0], [1.0])  # type: ignore[arg-type,return-value]
+
+
+@pytest.mark.torch
+@pytest.mark.filterwarnings("ignore:`torch.jit.script` is deprecated:DeprecationWarning")  # inside torch.func
+@settings(max_examples=60, deadline=None)
+@given(programs(), st.data())
+def test_jvp_matches_torch_func_jvp(torch, program, data):
+    leaves, out = build_checked(program)
+    n = len(leaves)
+    tangents = data.draw(st.lists(st.floats(-2.0, 2.0, allow_nan=False), min_size=n, max_size=n), "tangents")
+    value, slope = jvp(lambda xs: run_program(program, xs, Backend()), list(program.inputs), tangents)
+
+    def torch_program(x):
+        return run_program(program, list(x.unbind()), Backend(torch))
+
+    point = torch.tensor(program.inputs, dtype=torch.float64)
+    direction = torch.tensor(tangents, dtype=torch.float64)
+    t_value, t_slope = torch.func.jvp(torch_program, (point,), (direction,))
+    assert value == out.data
+    assert value == pytest.approx(float(t_value), rel=1e-12, abs=1e-300)
+    assert slope == pytest.approx(float(t_slope), rel=1e-9, abs=1e-12)
