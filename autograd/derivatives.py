@@ -93,8 +93,11 @@ def _graph_gradients(order: Sequence[Value], output: Value) -> dict[Value, Value
     """The backward pass as a graph: the same edges in the same order as `_float_gradients`, each
     contribution ``local * upstream`` built from the op's `graph_derivatives`. A constant local
     derivative of 1 passes the upstream Value on as it is, -1 negates it and 0 contributes nothing
-    (the float pass adds ±0.0 there): each is exactly what the float product gives."""
-    grads: dict[Value, Value] = {output: as_value(1.0, "grad")}
+    (the float pass adds ±0.0 there), and a local derivative times the output's seed 1 is the local
+    derivative itself: each is exactly what the float product gives."""
+    seed = as_value(1.0, "grad")  # d output / d output
+    forward = set(order)
+    grads: dict[Value, Value] = {output: seed}
     get = grads.get
     for node in reversed(order):
         upstream = get(node)
@@ -120,21 +123,23 @@ def _graph_gradients(order: Sequence[Value], output: Value) -> dict[Value, Value
                 f"derivatives for {len(node.children)} operands"
             )
         for child, slope in zip(node.children, locals_):
-            number = (
-                slope
-                if not isinstance(slope, Value)
-                else (None if slope.children or slope.op != "const" else slope.data)
-            )
-            if number is None:
-                contribution = slope * upstream
-            elif number == 1.0:
-                contribution = upstream
-            elif number == -1.0:
-                contribution = -upstream
-            elif number == 0.0:
-                continue
+            contribution: Value
+            if isinstance(slope, Value) and (slope.children or slope.op != "const"):
+                # slope × the seed 1 is the slope itself, bit for bit: tanh's gradient is (1-t)*(1+t).
+                # A slope that is a forward node (mul's is its other operand) is still multiplied,
+                # so a gradient is never one of the forward graph's own Values.
+                fresh = upstream is seed and slope not in forward
+                contribution = slope if fresh else slope * upstream
             else:
-                contribution = number * upstream
+                number = slope.data if isinstance(slope, Value) else slope
+                if number == 0.0:
+                    continue
+                if number == 1.0:
+                    contribution = upstream
+                elif number == -1.0:
+                    contribution = -upstream
+                else:
+                    contribution = number * upstream
             before = get(child)
             grads[child] = contribution if before is None else before + contribution
     return grads

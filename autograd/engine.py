@@ -33,7 +33,6 @@ __all__ = [
     "OpSpec",
     "Value",
     "as_value",
-    "constant",
     "decide",
     "describe_operand",
     "dot",
@@ -290,11 +289,6 @@ def as_value(value: object, op: str) -> Value:
     return Value(_as_float(value, op), "", (), _ZERO_LOCALS, "const")
 
 
-def constant(number: float) -> Value:
-    """A fresh constant leaf (op ``"const"``) holding `number`: how a derivative writes a number."""
-    return Value(number, "", (), _ZERO_LOCALS, "const")
-
-
 def decide(value: Value, op: str) -> float:
     """`value`'s data, read to choose between formulas in `op`'s graph derivative (which side of a
     kink). The read is reported to `watch_data_reads` observers, so `autograd.compile` refuses to
@@ -407,7 +401,7 @@ class Value:
             ``mul_const``), and drawings show that number as a constant box.
         local_grads: d(this)/d(child) for each child, same order as `children`.
         op: the registered op name that made this value (``""`` for a leaf you created,
-            ``"const"`` for a number made into a leaf, as `constant` does).
+            ``"const"`` for a number made into a leaf, as `as_value` does).
         label: an optional human-readable name shown by the renderer and the stepper.
         params: what the op's forward used besides its children, recorded so that tools never
             have to guess it (see `OpSpec.params_kind`): the number of ``x * 0.5``, ``2 - x`` and
@@ -497,7 +491,7 @@ class Value:
     # A number operand is recorded in the node (`params`) by the op's number form (``x + 2`` is
     # `add_const`, ``2 - x`` is `rsub_const`) instead of becoming a leaf Value of its own: a third of
     # the nodes of ``(y * 0.999).relu()`` chains were such leaves, and the cyclic GC walked each
-    # one again and again (measured in benchmarks/bench_engine.py: the chain 1.7x faster). Each
+    # one again and again (benchmarks/bench_engine.py: the chain and the moons step 1.4x faster). Each
     # number form repeats its Value form's float operations, so results are bit for bit the same.
 
     @register_op(
@@ -636,7 +630,7 @@ class Value:
     @register_op(
         "neg", 1, "-", "d(-a)/da = -1",
         formula="-{a}", precedence=UNARY, operand_precedence=(UNARY,), code=OpCode("-a", ("-1.0",)),
-        graph_derivatives=lambda n: (constant(-1.0),),
+        graph_derivatives=lambda n: (-1.0,),
     )  # fmt: skip
     def __neg__(self) -> Value:
         return Value(-self.data, "", (self,), (-1.0,), "neg")
@@ -661,7 +655,7 @@ class Value:
         ),
         local_formulas=("c * a ** (c - 1)",),
         graph_derivatives=lambda n: (
-            (constant(0.0),) if n.params == 0.0 else (constant(n.params) * n.children[0] ** (n.params - 1.0),)
+            (0.0,) if n.params == 0.0 else (n.params * n.children[0] ** (n.params - 1.0),)
         ),
     )  # fmt: skip
     def _pow_number(self, c: float) -> Value:
@@ -840,7 +834,7 @@ class Value:
     @register_op(
         "relu", 1, "relu", "d(relu a)/da = 1 if a > 0 else 0", parse_name="relu",
         code=OpCode("a if a > 0.0 else 0.0", ("1.0 if a > 0.0 else 0.0",)),
-        graph_derivatives=lambda n: (constant(1.0 if decide(n.children[0], "relu") > 0.0 else 0.0),),
+        graph_derivatives=lambda n: (1.0 if decide(n.children[0], "relu") > 0.0 else 0.0,),
     )  # fmt: skip
     def relu(self) -> Value:
         a = self.data
@@ -852,7 +846,7 @@ class Value:
         "abs", 1, "abs", "d|a|/da = sign(a) (0 at a = 0)", parse_name="abs",
         code=OpCode("abs(a)", ("1.0 if a > 0.0 else (-1.0 if a < 0.0 else 0.0)",)),
         local_formulas=("sign(a)",),
-        graph_derivatives=lambda n: (constant(_sign(decide(n.children[0], "abs"))),),
+        graph_derivatives=lambda n: (_sign(decide(n.children[0], "abs")),),
     )  # fmt: skip
     def __abs__(self) -> Value:
         a = self.data
@@ -922,7 +916,7 @@ class Value:
     @register_op(
         "stop_gradient", 1, "stop", "d(stop_gradient a)/da = 0 (by definition)", parse_name="stop_gradient",
         code=OpCode("a", ("0.0",)),
-        graph_derivatives=lambda n: (constant(0.0),),
+        graph_derivatives=lambda n: (0.0,),
     )  # fmt: skip
     def stop_gradient(self) -> Value:
         """The same number, treated as a constant by backprop (local derivative 0).
@@ -996,33 +990,33 @@ def _sign(a: float) -> float:
     return 1.0 if a > 0.0 else (-1.0 if a < 0.0 else 0.0)
 
 
-def _vpow_graph_derivatives(node: Value, a: Value, b: Value) -> tuple[Value, ...]:
+def _vpow_graph_derivatives(node: Value, a: Value, b: Value) -> tuple[Value | float, ...]:
     """vpow's local derivatives as Values, with the op's special cases at a base of 0."""
     if decide(a, "vpow") == 0.0:
         # 0**b (b > 0) is 0 for every b: d/db = 0; d/da is 1 at b = 1, 0 above (inf below: no graph).
         exponent = decide(b, "vpow")
         if exponent < 1.0:
             raise ValueError(f"vpow: the slope of 0.0 ** {exponent!r} is infinite: no finite graph")
-        return constant(1.0 if exponent == 1.0 else 0.0), constant(0.0)
+        return 1.0 if exponent == 1.0 else 0.0, 0.0
     return b * a ** (b - 1.0), node * a.log()
 
 
-def _max_graph_derivatives(a: Value, b: Value) -> tuple[Value, ...]:
+def _max_graph_derivatives(a: Value, b: Value) -> tuple[Value | float, ...]:
     if decide(a, "max") >= decide(b, "max"):
-        return constant(1.0), constant(0.0)
-    return constant(0.0), constant(1.0)
+        return 1.0, 0.0
+    return 0.0, 1.0
 
 
 def _dot_graph_derivatives(
     weights: Sequence[Value | float], inputs: Sequence[Value | float], bias: Value | float | None
-) -> tuple[Value, ...]:
+) -> tuple[Value | float, ...]:
     """dot's local derivatives as Values, read from its record: each weight's is its input, each
-    input's its weight (numbers as constants), the bias's 1; in the order of the node's children."""
+    input's its weight (numbers stay numbers), the bias's 1; in the order of the node's children."""
     pairs = list(zip(weights, inputs))
-    slopes = [as_value(x, "dot") for w, x in pairs if isinstance(w, Value)]
-    slopes += [as_value(w, "dot") for w, x in pairs if isinstance(x, Value)]
+    slopes: list[Value | float] = [x for w, x in pairs if isinstance(w, Value)]
+    slopes += [w for w, x in pairs if isinstance(x, Value)]
     if isinstance(bias, Value):
-        slopes.append(constant(1.0))
+        slopes.append(1.0)
     return tuple(slopes)
 
 
@@ -1044,7 +1038,7 @@ def _data_of(value: object, op: str) -> float:
     "d(Σ xᵢ)/dxᵢ = 1",
     doc="vsum(values): the sum of many values",
     params_kind="terms",
-    graph_derivatives=lambda n: (constant(1.0),) * len(n.children),
+    graph_derivatives=lambda n: (1.0,) * len(n.children),
 )
 def vsum(values: Iterable[Operand]) -> Value:
     """The sum of `values` (Values and/or numbers) as ONE graph node.

@@ -5,8 +5,9 @@
 
 The pictures are defined in tests/fixtures.py (`readme_graphs`), so that tests/test_render.py can
 check the committed files: the lecture neuron after backward, the same neuron coloured by its
-gradients, an MLP 2-4-4-1 with a squared-error loss grouped by module, and a 12-example batch
-loss of that MLP cut to 40 values with `max_nodes`.
+gradients, an MLP 2-4-4-1 with a squared-error loss grouped by module, a 12-example batch
+loss of that MLP cut to 40 values with `max_nodes`, and tanh's derivative built as a graph
+(`grad(..., create_graph=True)`) with the backward pass's nodes outlined.
 """
 
 from __future__ import annotations

@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import nn
-from autograd import Value, draw, topological_order, vsum
+from autograd import Value, backward_nodes, draw, grad, topological_order, vsum
 from autograd.drawing.render import Graph
 
 __all__ = [
@@ -112,8 +112,9 @@ def mlp_loss(model: nn.MLP, examples: Sequence[tuple[float, float, float]]) -> V
 
 def readme_graphs() -> dict[str, Callable[[], Graph]]:
     """File name under docs/ -> how to draw it: the lecture neuron after backward, the same neuron
-    coloured by its gradients, an MLP 2-4-4-1 with a squared-error loss grouped by module, and a
-    12-example batch loss of that MLP cut to 40 values with `max_nodes`."""
+    coloured by its gradients, an MLP 2-4-4-1 with a squared-error loss grouped by module, a
+    12-example batch loss of that MLP cut to 40 values with `max_nodes`, and tanh's derivative
+    built as a graph with its backward pass's nodes outlined."""
 
     def neuron() -> Graph:
         graph = lecture_neuron(backward=True)
@@ -132,11 +133,21 @@ def readme_graphs() -> dict[str, Callable[[], Graph]]:
         examples = [(0.1 * k, 1.0 - 0.15 * k, 1.0 if k % 2 else -1.0) for k in range(12)]
         return draw(mlp_loss(model, examples), parameters=model, max_nodes=40)
 
+    def second_derivative() -> Graph:
+        # d tanh(x)/dx as a graph (create_graph=True), then its own backward: x.grad = d²tanh/dx².
+        x = Value(0.5, "x")
+        t = x.tanh()
+        (slope,) = grad(t, [x], create_graph=True)
+        slope.label = "dt/dx"
+        slope.backward()
+        return draw(slope, backward_nodes=backward_nodes([slope], t), legend=True)
+
     return {
         "graph-neuron.svg": neuron,
         "graph-neuron-gradients.svg": neuron_gradients,
         "graph-mlp.svg": mlp,
         "graph-mlp-batch.svg": mlp_batch,
+        "graph-second-derivative.svg": second_derivative,
     }
 
 
