@@ -68,7 +68,14 @@ def grad(output: Value, inputs: Sequence[Value], create_graph: bool = False) -> 
     order = topological_order(output)
     if create_graph:
         graphs = _graph_gradients(order, output)
-        return [graphs[value] if value in graphs else as_value(0.0, "grad") for value in inputs]
+        forward = set(order)
+        gradients = []
+        for value in inputs:
+            gradient = graphs[value] if value in graphs else as_value(0.0, "grad")
+            if gradient in forward:  # d(x*y)/dx is y itself: give a node of its own, y × the seed 1
+                gradient = gradient * as_value(1.0, "grad")
+            gradients.append(gradient)
+        return gradients
     numbers = _float_gradients(order, output)
     return [numbers.get(value, 0.0) for value in inputs]
 
@@ -89,6 +96,9 @@ def _float_gradients(order: Sequence[Value], output: Value) -> dict[Value, float
     return grads
 
 
+_Term = tuple[Value | float, Value | float]  # (local derivative, upstream gradient): one contribution
+
+
 def _graph_gradients(order: Sequence[Value], output: Value) -> dict[Value, Value]:
     """The backward pass as a graph: the same edges in the same order as `_float_gradients`, each
     contribution ``local * upstream`` built from the op's `graph_derivatives`.
@@ -102,16 +112,16 @@ def _graph_gradients(order: Sequence[Value], output: Value) -> dict[Value, Value
     contributes nothing (the float pass adds ±0.0 there), and a local derivative times the output's
     seed 1 is the local derivative itself: each is exactly what the float product gives."""
     seed = as_value(1.0, "grad")  # d output / d output
-    forward = set(order)
     grads: dict[Value, Value] = {output: seed}
-    contributions: dict[Value, list[tuple[Value | float, Value | float]]] = {}
+    # Per value, its one contribution (local, upstream), or a list of them once there are more.
+    contributions: dict[Value, _Term | list[_Term]] = {}
     for node in reversed(order):
         upstream = grads.get(node)
         if upstream is None:
             terms = contributions.pop(node, None)
             if terms is None:
                 continue  # the output does not depend on this node
-            upstream = grads[node] = _sum_of_products(terms)
+            upstream = grads[node] = _sum_of_products(terms if isinstance(terms, list) else [terms])
         if not node.children:
             continue
         spec = OPS.get(node.op)
@@ -134,22 +144,27 @@ def _graph_gradients(order: Sequence[Value], output: Value) -> dict[Value, Value
                 f"derivatives for {len(node.children)} operands"
             )
         for child, slope in zip(node.children, locals_):
-            term: tuple[Value | float, Value | float]
+            term: _Term
             if isinstance(slope, Value) and (slope.children or slope.op != "const"):
-                # slope × the seed 1 is the slope itself, bit for bit: tanh's gradient is (1-t)*(1+t).
-                # A slope that is a forward node (mul's is its other operand) is still multiplied,
-                # so a gradient is never one of the forward graph's own Values.
-                term = (slope, 1.0 if upstream is seed and slope not in forward else upstream)
+                # slope × the seed 1 is the slope itself, bit for bit: tanh's gradient is (1-t)*(1+t),
+                # and d(x*y)/dx is y, a forward node (`grad` gives the caller a node of its own).
+                term = (slope, 1.0 if upstream is seed else upstream)
             else:
                 number = slope.data if isinstance(slope, Value) else slope
                 if number == 0.0:
                     continue
                 term = (number, upstream)
-            contributions.setdefault(child, []).append(term)
+            before = contributions.get(child)
+            if before is None:
+                contributions[child] = term
+            elif isinstance(before, list):
+                before.append(term)
+            else:
+                contributions[child] = [before, term]
     return grads
 
 
-def _sum_of_products(terms: list[tuple[Value | float, Value | float]]) -> Value:
+def _sum_of_products(terms: list[_Term]) -> Value:
     """Σ local × upstream over one value's contributions, as Values: one product, or one `dot`."""
     if len(terms) > 1:
         return dot([local for local, _ in terms], [upstream for _, upstream in terms])

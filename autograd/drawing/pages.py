@@ -260,8 +260,18 @@ _SWAP_SCRIPT = """<script>
   var frame = output.querySelector("iframe.gradstep-frame");
   frame.style.display = "block";
   output.querySelector(".gradstep-fallback").style.display = "none";
-  frame.srcdoc = frame.getAttribute("data-srcdoc");
-  frame.removeAttribute("data-srcdoc");
+  // Load the page only once the shown frame has been laid out: a page loaded into a frame that
+  // has no size yet measures a zero-wide window (seen under load: 2 loads in 6 on a busy machine).
+  var tries = 0;
+  function load() {
+    if (frame.getBoundingClientRect().width === 0 && tries++ < 120) {  // a collapsed output: ~2 s
+      requestAnimationFrame(load);
+      return;
+    }
+    frame.srcdoc = frame.getAttribute("data-srcdoc");
+    frame.removeAttribute("data-srcdoc");
+  }
+  load();
 })();
 </script>"""
 
