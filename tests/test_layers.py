@@ -65,6 +65,25 @@ def test_random_programs_match_the_eager_loop(program, batch):
         assert result.data_grad.sum(axis=0) == pytest.approx(grads[1:], rel=1e-9, abs=1e-9)
 
 
+def test_a_zero_local_derivative_passes_zero_from_an_infinite_slope_as_backward_does():
+    # sqrt(relu(w·x)) and sqrt(relu(2 - x0)) where the relu is 0 for some examples: sqrt's slope
+    # there is inf and relu's local derivative 0, and backward() passes exactly 0 (not 0 × inf).
+    def fn(w0, w1, x0, x1):
+        layer = dot([w0, w1], [x0, x1]).relu().sqrt()
+        return layer + (2.0 - x0).relu().sqrt() + w0 * x1
+
+    shared, rows = [0.5, -1.0], [[1.0, 0.5], [2.0, 4.0], [3.0, 1.0], [-1.0, 2.0]]
+    total, grads, outputs = eager_loop(fn, shared, rows, 4)
+    assert all(map(math.isfinite, grads)), grads  # the rows with w·x <= 0 or x0 >= 2 add 0
+    leaves = [Value(v, name) for v, name in zip([*shared, *rows[0]], ["w0", "w1", "x0", "x1"])]
+    layered = compile_graph(fn, leaves).layered(data=["x0", "x1"])
+    result = layered(shared, np.array(rows))
+    assert result.value == pytest.approx(total, rel=1e-12)
+    assert result.grad.tolist() == pytest.approx(grads[:2], rel=1e-12)
+    assert result.data_grad.sum(axis=0).tolist() == pytest.approx(grads[2:], rel=1e-12)
+    assert np.isfinite(result.data_grad).all()
+
+
 def squared_error(outputs, targets):
     return vsum([(o - t) ** 2 for o, t in zip(outputs, targets)]) * 0.5
 

@@ -15,6 +15,11 @@ those dots, and so on. This module finds the families and runs each as ONE NumPy
   when a group is used whole, in order). Each op's code comes from its registry templates, except
   `sigmoid` and `softplus`, written here with one ``exp(-|a|)`` that both branches share.
 
+The chain rule's one special case is kept too: a zero local derivative passes exactly 0 even from an
+infinite upstream gradient (``sqrt(relu(x))`` at x <= 0), as `Value.backward` does. The fast sweep
+multiplies (0 × inf is NaN); when a gradient comes out non-finite the backward sweep runs again
+with that rule applied edge by edge, before any sum.
+
 The numbers are the eager engine's up to rounding order: matrix products and batch sums add in a
 different order than the scalar loop (and NumPy's exp may differ from math's in the last bit), so
 results agree to ~1e-15 relative, not bit for bit. Groups are found once, when the function is
@@ -359,15 +364,11 @@ class LayeredFunction:
                     "overflowed or left its domain there; run that example eagerly to see which"
                 )
             scale = 1.0 if reduction == "sum" else 1.0 / batch
-            grads: list[Any] = [None] * len(self._groups)
-            seed = np.zeros((rows[root_group], len(self._groups[root_group].members)))
-            seed[:, root_position] = scale if rows[root_group] == batch else scale * batch
-            grads[root_group] = seed
-            owned = {root_group}
-            for group_id in range(len(self._groups) - 1, 1, -1):
-                group = self._groups[group_id]
-                if grads[group_id] is not None and group.needs_grad:
-                    self._backward(group, values, saved[group_id], grads, owned, rows, grads[group_id])
+            grads = self._sweep(values, saved, rows, scale, batch, careful=False)
+            if not all(g is None or np.isfinite(g).all() for g in grads[:2]):
+                # An inf or NaN met a zero local derivative somewhere: sweep again by the eager rule
+                # (that edge passes exactly 0), edge by edge before any sum, as backward() does.
+                grads = self._sweep(values, saved, rows, scale, batch, careful=True)
         grad = np.zeros(len(self.param_names)) if grads[_SHARED] is None else grads[_SHARED][0]
         data_grad = None
         if len(self._data_grad_index):
@@ -377,6 +378,23 @@ class LayeredFunction:
         return LayeredResult(
             value, grad[self._grad_index], data_grad, outputs, self.grad_names, self.data_grad_names
         )
+
+    def _sweep(
+        self, values: list[Any], saved: list[Any], rows: list[int], scale: float, batch: int, careful: bool
+    ) -> list[Any]:
+        """The backward pass over the groups, seeded with `scale`; the gradients of every group."""
+        np = self.np
+        root_group, root_position = self._where[self._graph.root]
+        grads: list[Any] = [None] * len(self._groups)
+        seed = np.zeros((rows[root_group], len(self._groups[root_group].members)))
+        seed[:, root_position] = scale if rows[root_group] == batch else scale * batch
+        grads[root_group] = seed
+        owned = {root_group}
+        for group_id in range(len(self._groups) - 1, 1, -1):
+            group = self._groups[group_id]
+            if grads[group_id] is not None and group.needs_grad:
+                self._backward(group, values, saved[group_id], grads, owned, rows, grads[group_id], careful)
+        return grads
 
     def _forward(self, group: _Group, values: list[Any], rows: int) -> tuple[Any, Any]:
         np = self.np
@@ -414,6 +432,7 @@ class LayeredFunction:
         owned: set[int],
         rows: list[int],
         d: Any,
+        careful: bool = False,
     ) -> None:
         np = self.np
         if group.kind == "op":
@@ -422,7 +441,13 @@ class LayeredFunction:
             padded = [*operands, *([None] * (2 - len(operands)))]
             for gather, local in zip(group.gathers, locals_):
                 slope = local(*padded, out, extra)
-                gather.backward(grads, owned, rows, d if _is_one(slope) else d * slope)
+                if _is_one(slope):
+                    gather.backward(grads, owned, rows, d)
+                    continue
+                contribution = d * slope
+                if careful:  # a zero local derivative passes exactly 0, even from an inf or NaN d
+                    contribution = np.where(np.asarray(slope) == 0.0, 0.0, contribution)
+                gather.backward(grads, owned, rows, contribution)
             return
         if group.kind == "sum":
             terms = saved
@@ -431,7 +456,18 @@ class LayeredFunction:
             return
         inputs, w = saved
         weights_gather, inputs_gather, bias_gather = group.gathers
-        if w.shape[0] == 1:
+        if careful:
+            # Edge by edge: d(dot)/d(input k) is weight k and d(dot)/d(weight k) is input k; a zero one
+            # passes 0 whatever d is, and only then are the products summed (over units, over rows).
+            inputs = np.broadcast_to(inputs, (d.shape[0], w.shape[2]))
+            weights = np.broadcast_to(w, (d.shape[0], *w.shape[1:]))
+            to_inputs = np.where(weights == 0.0, 0.0, d[:, :, None] * weights)
+            to_weights = np.where(inputs[:, None, :] == 0.0, 0.0, d[:, :, None] * inputs[:, None, :])
+            d_inputs = to_inputs.sum(axis=1)
+            d_weights = to_weights.reshape(d.shape[0], -1)
+            if w.shape[0] == 1:
+                d_weights = d_weights.sum(axis=0, keepdims=True)
+        elif w.shape[0] == 1:
             d_inputs = d @ w[0]
             if inputs.shape[0] != d.shape[0]:
                 inputs = np.broadcast_to(inputs, (d.shape[0], w.shape[2]))
