@@ -267,6 +267,15 @@ def test_dot_equals_the_chain_of_binary_ops(ws, data):
         assert bias.grad == 1.0
 
 
+def test_dot_adds_its_products_in_order_on_every_python():
+    # Left to right from 0.0: 1e16 + 1.0 rounds back to 1e16, so the sum is 0.0. (Python 3.12's
+    # compensated sum() of floats would give 1.0; dot must not, on any version, nor compiled code.)
+    weights = [Value(1e16, "a"), Value(1.0, "b"), Value(-1e16, "c")]
+    assert dot(weights, [1.0, 1.0, 1.0]).data == 0.0
+    compiled = autograd.compile(lambda a, b, c: dot([a, b, c], [1.0, 1.0, 1.0]), weights)
+    assert compiled(1e16, 1.0, -1e16).value == 0.0
+
+
 def test_dot_with_one_value_on_both_sides_counts_both_edges():
     x = Value(3.0)
     out = dot([x, 2.0], [x, 4.0])  # x*x + 8

@@ -73,7 +73,7 @@ def test_a_zero_local_derivative_passes_zero_from_an_infinite_slope_as_backward_
         return layer + (2.0 - x0).relu().sqrt() + w0 * x1
 
     shared, rows = [0.5, -1.0], [[1.0, 0.5], [2.0, 4.0], [3.0, 1.0], [-1.0, 2.0]]
-    total, grads, outputs = eager_loop(fn, shared, rows, 4)
+    total, grads, _ = eager_loop(fn, shared, rows, 4)
     assert all(map(math.isfinite, grads)), grads  # the rows with w·x <= 0 or x0 >= 2 add 0
     leaves = [Value(v, name) for v, name in zip([*shared, *rows[0]], ["w0", "w1", "x0", "x1"])]
     layered = compile_graph(fn, leaves).layered(data=["x0", "x1"])

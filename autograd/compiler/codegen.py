@@ -24,7 +24,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from ..engine import OPS, Value, power_slope
+from ..engine import OPS, Value, power_slope, sum_in_order
 from .graph import DotTerms, Graph, SumTerms, Term
 from .trace import TracingError
 
@@ -503,7 +503,9 @@ def _guard_errors() -> dict[str, type[Exception]]:
 def scalar_namespace() -> dict[str, Any]:
     """What the float code may call: math's functions as _exp, _log, ..., and the dot helpers."""
     namespace: dict[str, Any] = {f"_{name}": function for name, function in _TEMPLATE_FUNCTIONS.items()}
-    namespace.update(__builtins__={}, _inf=math.inf, _sum=sum, _map=map, _mul=operator.mul, _fail=_fail)
+    namespace.update(
+        __builtins__={}, _inf=math.inf, _sum=sum_in_order, _map=map, _mul=operator.mul, _fail=_fail
+    )
     return namespace
 
 
