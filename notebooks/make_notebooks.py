@@ -305,6 +305,31 @@ from demos import single_weight
 single_weight.main(["--out", str(pictures)])
 Image(filename=str(pictures / "single_weight.png"))
 """),
+    md("""
+## What is the derivative of the derivative?
+
+`grad(y, [x], create_graph=True)` returns the gradient as a Value whose graph is the backward pass,
+so it can be differentiated again: tanh and its first six derivatives, each checked against its
+closed form in t = tanh x.
+"""),
+    code("""
+from demos import tanh_derivatives
+
+tanh_derivatives.main(["--out", str(pictures)])
+Image(filename=str(pictures / "tanh_derivatives.png"))
+"""),
+    md("""
+## Newton's method or gradient descent?
+
+`hessian` gives the second derivatives of one sigmoid neuron's loss; Newton's step uses them and
+reaches the minimum in a handful of steps where gradient descent takes thousands.
+"""),
+    code("""
+from demos import newton_vs_gd
+
+newton_vs_gd.main(["--out", str(pictures)])
+Image(filename=str(pictures / "newton_vs_gradient_descent.png"))
+"""),
 ]
 
 
