@@ -67,7 +67,7 @@ def numpy_namespace(np: Any) -> dict[str, Any]:
     namespace = scalar_namespace()
     for name in list(namespace):
         function = getattr(np, name[1:], None)
-        if name not in ("_sum", "_map", "_mul", "_fail", "_inf") and callable(function):
+        if name not in ("_fail", "_inf") and callable(function):
             namespace[name] = function
     namespace.update(_abs=np.abs, _where=np.where, _any=np.any, _dot=_batched_dot(np))
     return namespace

@@ -18,13 +18,11 @@ import ast
 import builtins
 import functools
 import math
-import operator
-import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from ..engine import OPS, Value, power_slope, sum_in_order
+from ..engine import OPS, Value, power_slope
 from .graph import DotTerms, Graph, SumTerms, Term
 from .trace import TracingError
 
@@ -61,11 +59,8 @@ BATCHED = Dialect(batched=True)
 CAREFUL = Dialect(batched=False, careful=True)
 BATCHED_CAREFUL = Dialect(batched=True, careful=True)
 
-# Up to Python 3.11, sum() adds floats one after the other from 0, like 0.0 + a + b + ..., so the
-# sum(map(mul, weights, inputs)) of `dot` can be written out as products added left to right, which
-# the interpreter runs faster and people read more easily. From 3.12 sum() compensates its rounding
-# errors, and the compiled code calls sum() just as the engine does.
-SUM_IS_SEQUENTIAL = sys.version_info < (3, 12)
+# `dot` adds its products left to right from 0.0 on every Python (`engine.sum_in_order`), so the
+# code writes them out as ``0.0 + w0 * x0 + w1 * x1 ...``: the same bits, faster to run, easier to read.
 
 _TERMS_PER_LINE = 8
 
@@ -369,7 +364,7 @@ def _structure_code(node: Value, graph: Graph, dialect: Dialect) -> _NodeCode:
     bias = "" if structure.bias is None else f" + {_term(graph, node, structure.bias)}"
     if dialect.batched:  # one matrix-vector product instead of a NumPy call per term (not bit-exact; 1e-15)
         lines = [f"{out} = _dot({_tuple(weights)}, {_tuple(inputs)}){bias}"]
-    elif SUM_IS_SEQUENTIAL:
+    else:
         products = [
             literal(w * x) if isinstance(w, float) and isinstance(x, float) else f"{w_code} * {x_code}"
             for w, x, w_code, x_code in zip(structure.weights, structure.inputs, weights, inputs)
@@ -377,8 +372,6 @@ def _structure_code(node: Value, graph: Graph, dialect: Dialect) -> _NodeCode:
         if bias:
             products.append(bias[3:])
         lines = _sum_lines(out, products, "0.0")
-    else:
-        lines = [f"{out} = _sum(_map(_mul, {_tuple(weights)}, {_tuple(inputs)})){bias}"]
     locals_ = [_ONE] * len(node.children)  # the bias's, if any
     for w, x, w_code, x_code in zip(structure.weights, structure.inputs, weights, inputs):
         # A partner that is a number from the record: its literal; else its variable.
@@ -501,11 +494,9 @@ def _guard_errors() -> dict[str, type[Exception]]:
 
 
 def scalar_namespace() -> dict[str, Any]:
-    """What the float code may call: math's functions as _exp, _log, ..., and the dot helpers."""
+    """What the float code may call: math's functions as _exp, _log, ..., inf and the guard failure."""
     namespace: dict[str, Any] = {f"_{name}": function for name, function in _TEMPLATE_FUNCTIONS.items()}
-    namespace.update(
-        __builtins__={}, _inf=math.inf, _sum=sum_in_order, _map=map, _mul=operator.mul, _fail=_fail
-    )
+    namespace.update(__builtins__={}, _inf=math.inf, _fail=_fail)
     return namespace
 
 

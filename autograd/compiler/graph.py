@@ -62,7 +62,7 @@ class SumTerms:
 
 @dataclass(frozen=True)
 class DotTerms:
-    """A `dot` node: ``sum(map(mul, weights, inputs))`` (+ bias), each a child position or a number."""
+    """A `dot` node: Σ weights × inputs added in order (+ bias), each a child position or a number."""
 
     weights: tuple[Term, ...]
     inputs: tuple[Term, ...]
