@@ -700,6 +700,11 @@ def _gradient_style(grad: float, largest: float, role: str) -> dict[str, str]:
     return style
 
 
+def _box_style(grad: float, largest: float, role: str, color_grads: bool) -> dict[str, str]:
+    """A box's colours: filled by its gradient (`_gradient_style`) with color_grads, else by its role."""
+    return _gradient_style(grad, largest, role) if color_grads else {"fillcolor": ROLE_COLORS[role]}
+
+
 # ---------------------------------------------------------------------------------------------------
 # draw()
 # ---------------------------------------------------------------------------------------------------
@@ -817,10 +822,7 @@ def draw(
         # A module's parameters are many and sit in one column: one line each keeps the column short.
         one_line = bool(module) and not value.children
         attributes = {"id": f"v{i}", "label": builder.record(fields, one_line=one_line)}
-        if color_grads:
-            attributes.update(_gradient_style(value.grad, largest_grad, role))
-        else:
-            attributes["fillcolor"] = ROLE_COLORS[role]
+        attributes.update(_box_style(value.grad, largest_grad, role, color_grads))
         if value in made_by_backward:
             attributes.update(_BACKWARD_STYLE)
         builder.add_node(module, f"v{i}", attributes)
@@ -834,10 +836,7 @@ def draw(
                     roles_seen.append("constant")
                 number = "data " + _record_text(format_number(value.params, number_format))
                 constant_attributes = {"id": f"c{i}", "label": builder.record([number], one_line=True)}
-                if color_grads:
-                    constant_attributes.update(_gradient_style(0.0, largest_grad, "constant"))
-                else:
-                    constant_attributes["fillcolor"] = ROLE_COLORS["constant"]
+                constant_attributes.update(_box_style(0.0, largest_grad, "constant", color_grads))
                 builder.add_node(op_module.get(value, ""), f"c{i}", constant_attributes)
 
     for summary in summaries:
@@ -867,8 +866,7 @@ def draw(
 
     if legend:
         for role in sorted(roles_seen, key=list(ROLE_COLORS).index):
-            style = _gradient_style(0.0, 1.0, role) if color_grads else {"fillcolor": ROLE_COLORS[role]}
-            builder.add_legend_entry(role, style)
+            builder.add_legend_entry(role, _box_style(0.0, 1.0, role, color_grads))
         if color_grads:
             builder.add_legend_entry("grad > 0", {"fillcolor": _grad_fill(1.0, 1.0)})
             builder.add_legend_entry("grad < 0", {"fillcolor": _grad_fill(-1.0, 1.0)})
