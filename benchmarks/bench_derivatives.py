@@ -39,6 +39,7 @@ from bench_engine import L2, moons_data
 import nn
 from autograd import Value, dot, grad, jvp, topological_order, vsum
 from autograd.forward import forward_tangents
+from demos.forward_vs_reverse import best_times as interleaved_best_times
 
 CLOCK = time.process_time  # CPU time: other processes on a shared machine disturb it less
 MIN_SAMPLE_SECONDS = 0.02
@@ -61,15 +62,7 @@ def best_times(work: dict[str, Callable[[], object]], rounds: int) -> dict[str, 
         start = CLOCK()
         fn()
         repeats[name] = max(1, math.ceil(MIN_SAMPLE_SECONDS / max(CLOCK() - start, 1e-7)))
-    best = {name: math.inf for name in work}
-    for _ in range(rounds):
-        for name, fn in work.items():
-            gc.collect()
-            start = CLOCK()
-            for _ in range(repeats[name]):
-                fn()
-            best[name] = min(best[name], (CLOCK() - start) / repeats[name])
-    return best
+    return interleaved_best_times(work, repeats, rounds)
 
 
 # ---------------------------------------------------------------------------------------------------

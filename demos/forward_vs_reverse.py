@@ -105,10 +105,11 @@ class CostRow:
         return self.forward_seconds / self.reverse_seconds
 
 
-def _best_time(
+def best_times(
     work: dict[str, Callable[[], object]], repeats: dict[str, int], rounds: int
 ) -> dict[str, float]:
-    """Each callable's best CPU time per call over `rounds` interleaved rounds."""
+    """Each callable's best CPU time per call over `rounds` interleaved rounds, each sample `repeats`
+    calls (benchmarks/bench_derivatives.py times with it too)."""
     best = {name: math.inf for name in work}
     for _ in range(rounds):
         for name, fn in work.items():
@@ -152,7 +153,7 @@ def measure_cost(n: int, rounds: int = ROUNDS) -> CostRow:
         "forward": max(1, CHUNK_MULTIPLY_ADDS // forward_count),
         "reverse": max(1, CHUNK_MULTIPLY_ADDS // reverse_count),
     }
-    times = _best_time({"forward": all_forward_sweeps, "reverse": one_reverse_sweep}, repeats, rounds)
+    times = best_times({"forward": all_forward_sweeps, "reverse": one_reverse_sweep}, repeats, rounds)
     return CostRow(n, edges, forward_count, reverse_count, times["forward"], times["reverse"], equal, largest)
 
 
