@@ -39,6 +39,7 @@ from bench_engine import L2, moons_data
 import nn
 from autograd import Value, dot, grad, jvp, topological_order, vsum
 from autograd.forward import forward_tangents
+from demos.forward_vs_reverse import basis
 from demos.forward_vs_reverse import best_times as interleaved_best_times
 
 CLOCK = time.process_time  # CPU time: other processes on a shared machine disturb it less
@@ -218,10 +219,6 @@ def tanh_net(n: int) -> Callable[[list[Value]], Value]:
         return dot(out_weights, hidden).tanh()
 
     return f
-
-
-def basis(n: int, i: int) -> list[float]:
-    return [1.0 if k == i else 0.0 for k in range(n)]
 
 
 def jvp_rows(sizes: Sequence[int], rounds: int) -> tuple[list[str], dict[int, dict[str, float]]]:
