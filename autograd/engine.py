@@ -902,15 +902,6 @@ class Value:
         local_formulas=("[a >= b]", "[a < b]"),
         graph_derivatives=lambda n: _max_graph_derivatives(*n.children),
     )  # fmt: skip
-    def max(self, other: Operand) -> Value:
-        """The larger of self and `other` (self on ties) as a node, so the choice is in the graph:
-        compiled code makes it again on every call, and the gradient flows to the chosen one."""
-        if not isinstance(other, Value):
-            return self._max_number(_as_float(other, "max"))
-        if self.data >= other.data:
-            return Value(self.data, "", (self, other), (1.0, 0.0), "max")
-        return Value(other.data, "", (self, other), (0.0, 1.0), "max")
-
     @register_op(
         "max_const", 1, "max", "d max(a,c)/da = 1 if a >= c else 0", doc="max(a, c) for a number c",
         formula="max({a}, {c})", operand_precedence=(0,), params_kind="constant",
@@ -918,7 +909,14 @@ class Value:
         graph_derivatives=lambda n: (1.0 if decide(n.children[0], "max") >= n.params else 0.0,),
         number_operand=1,
     )  # fmt: skip
-    def _max_number(self, c: float) -> Value:
+    def max(self, other: Operand) -> Value:
+        """The larger of self and `other` (self on ties) as a node, so the choice is in the graph:
+        compiled code makes it again on every call, and the gradient flows to the chosen one."""
+        if isinstance(other, Value):
+            if self.data >= other.data:
+                return Value(self.data, "", (self, other), (1.0, 0.0), "max")
+            return Value(other.data, "", (self, other), (0.0, 1.0), "max")
+        c = _as_float(other, "max")
         if self.data >= c:
             return Value(self.data, "", (self,), (1.0,), "max_const", c)
         return Value(c, "", (self,), (0.0,), "max_const", c)
