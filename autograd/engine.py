@@ -1229,7 +1229,15 @@ def topological_order(root: Value) -> list[Value]:
         push(node)
         push(_CHILDREN_DONE)
         children = node._children
-        for child in children if children.__class__ is tuple else (children,):  # type: ignore[union-attr]
+        if children.__class__ is not tuple:  # one child, stored as itself (most nodes)
+            if children not in visited:
+                if children._children is not _NO_CHILDREN:  # type: ignore[union-attr]
+                    push(children)
+                else:
+                    mark_visited(children)
+                    emit(children)
+            continue
+        for child in children:  # type: ignore[union-attr]
             if child not in visited:
                 if child._children is not _NO_CHILDREN:
                     push(child)
