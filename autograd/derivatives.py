@@ -87,10 +87,11 @@ def _float_gradients(order: Sequence[Value], output: Value) -> dict[Value, float
     get = grads.get
     for node in reversed(order):
         upstream = get(node)
-        if upstream is None or not node.children:
+        children = node.children
+        if upstream is None or not children:
             continue
         finite = upstream - upstream == 0.0
-        for child, local in zip(node.children, node.local_grads):
+        for child, local in zip(children, node.local_grads):
             contribution = local * upstream if finite or local != 0.0 else 0.0
             grads[child] = get(child, 0.0) + contribution
     return grads
@@ -122,7 +123,8 @@ def _graph_gradients(order: Sequence[Value], output: Value) -> dict[Value, Value
             if terms is None:
                 continue  # the output does not depend on this node
             upstream = grads[node] = _sum_of_products(terms if isinstance(terms, list) else [terms])
-        if not node.children:
+        children = node.children
+        if not children:
             continue
         spec = OPS.get(node.op)
         if spec is None or spec.graph_derivatives is None:
@@ -130,22 +132,23 @@ def _graph_gradients(order: Sequence[Value], output: Value) -> dict[Value, Value
                 f"grad(create_graph=True): op {node.op!r} declares no graph_derivatives (its local "
                 "derivatives as Values), so its gradient cannot be a graph"
             )
-        for position, local in enumerate(node.local_grads):
-            if not _isfinite(local):
-                operands = ", ".join(repr(child.data) for child in node.children[:6])
-                raise ValueError(
-                    f"grad(create_graph=True): the local derivative of {node.op} at ({operands}) is "
-                    f"{local!r} (operand {position}); a gradient graph holds finite numbers only"
-                )
+        local_grads = node.local_grads
+        if not all(map(_isfinite, local_grads)):
+            position, local = next((i, d) for i, d in enumerate(local_grads) if not _isfinite(d))
+            operands = ", ".join(repr(child.data) for child in children[:6])
+            raise ValueError(
+                f"grad(create_graph=True): the local derivative of {node.op} at ({operands}) is "
+                f"{local!r} (operand {position}); a gradient graph holds finite numbers only"
+            )
         locals_ = spec.graph_derivatives(node)
-        if len(locals_) != len(node.children):
+        if len(locals_) != len(children):
             raise ValueError(
                 f"grad(create_graph=True): op {node.op!r}'s graph_derivatives gave {len(locals_)} "
-                f"derivatives for {len(node.children)} operands"
+                f"derivatives for {len(children)} operands"
             )
-        for child, slope in zip(node.children, locals_):
+        for child, slope in zip(children, locals_):
             term: _Term
-            if isinstance(slope, Value) and (slope.children or slope.op != "const"):
+            if isinstance(slope, Value) and (slope.op != "const" or slope.children):
                 # slope × the seed 1 is the slope itself, bit for bit: tanh's gradient is (1-t)*(1+t),
                 # and d(x*y)/dx is y, a forward node (`grad` gives the caller a node of its own).
                 term = (slope, 1.0 if upstream is seed else upstream)

@@ -100,10 +100,11 @@ def forward_tangents(root: Value, seeds: Mapping[Value, float]) -> dict[Value, f
     tangents = _checked_seeds(root, seeds, "forward_tangents")
     get = tangents.get
     for node in topological_order(root):
-        if not node.children:
+        children = node.children
+        if not children:
             continue
         total: float | None = None
-        for child, local in zip(node.children, node.local_grads):
+        for child, local in zip(children, node.local_grads):
             incoming = get(child)
             if incoming is None:
                 continue
