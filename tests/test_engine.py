@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import math
 import re
 import subprocess
@@ -591,3 +592,59 @@ def test_a_new_op_registered_in_one_place_works_eagerly_in_steps_parse_draw_and_
     )
     assert result.returncode == 0, result.stderr[-3000:]
     assert result.stdout.strip() == "ok"
+
+
+# ---- how a node stores its edges ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", sorted(OPS))
+def test_every_op_node_gives_its_edges_as_tuples_and_stores_one_child_without_one(name):
+    case = OP_CASES[name]
+    leaves = [Value(x) for x in case.points[0]]
+    out = case.build(*leaves)
+    assert type(out.children) is tuple and type(out.local_grads) is tuple
+    assert len(out.children) == len(out.local_grads) >= 1
+    assert all(type(local) is float for local in out.local_grads)
+    if len(out.children) == 1:
+        # No one-element tuple per node for the cyclic GC to walk: the node refers to its child itself.
+        assert not any(type(referent) is tuple for referent in gc.get_referents(out))
+        assert out.children[0] in gc.get_referents(out)
+
+
+@pytest.mark.parametrize(
+    ("children", "local_grads"),
+    [((), ()), ([], []), (("a",), (2.0,)), (("a", "b"), (2.0, 3.0)), (["a", "b", "a"], [1.0, 2.0, 3.0])],
+)
+def test_value_constructor_gives_back_the_edges_it_was_given(children, local_grads):
+    named = {"a": Value(1.0, "a"), "b": Value(2.0, "b")}
+    nodes = [named[name] for name in children]
+    out = Value(5.0, "out", nodes, local_grads, "custom" if nodes else "")
+    assert out.children == tuple(nodes)
+    assert out.local_grads == tuple(local_grads)
+    out.backward()
+    for node in named.values():
+        expected = sum(local for child, local in zip(nodes, local_grads) if child is node)
+        assert node.grad == expected
+
+
+@pytest.mark.parametrize(
+    ("children", "local_grads", "message"),
+    [
+        ((0,), (), "custom: 1 children but 0 local derivatives"),
+        ((0, 1), (1.0,), "custom: 2 children but 1 local derivatives"),
+        ((), (1.0,), "custom: 0 children but 1 local derivatives"),
+    ],
+)
+def test_value_constructor_refuses_edges_without_one_local_derivative_each(children, local_grads, message):
+    leaves = [Value(1.0), Value(2.0)]
+    with pytest.raises(ValueError, match=re.escape(message)):
+        Value(3.0, "", tuple(leaves[i] for i in children), local_grads, "custom")
+
+
+def test_children_and_local_grads_are_read_only():
+    x = Value(2.0)
+    y = x * 3.0
+    with pytest.raises(AttributeError):
+        y.children = (x, x)  # type: ignore[misc]
+    with pytest.raises(AttributeError):
+        y.local_grads = (1.0,)  # type: ignore[misc]
