@@ -434,7 +434,8 @@ class Value:
 
     # One child is stored as itself, two or more (and none, for a leaf) as a tuple: a tuple per
     # node was a second object for CPython's cyclic GC to walk again and again while a graph
-    # grows, and the chain benchmark (benchmarks/bench_engine.py) ran 1.6x faster without it.
+    # grows. Building the benchmark's (y * 0.999).relu() chain took 646 ns per op with the
+    # tuples and 401 without (an experiment with these slots, on CPython 3.11, GC on).
     __slots__ = ("data", "grad", "_children", "_local_grads", "op", "label", "params")
     data: float
     grad: float
@@ -1012,7 +1013,8 @@ def _node(
     """The node that ``Value(data, "", children, local_grads, op, params)`` makes, for the ops' own
     use: `data` is already a float, and `children`/`local_grads` come in the stored form (one child
     as itself, two as a tuple). It sets the slots itself instead of going through `Value.__init__`
-    and its checks, one Python call per node instead of two (the chain benchmark: 1.2x faster)."""
+    and its checks, one Python call per node instead of two."""
+    # Building the (y * 0.999).relu() chain: 422 ns per op through __init__, 330 setting the slots.
     if data - data != 0.0:  # ±inf or NaN: ops check their domains first, so this is an overflow
         operands = children if children.__class__ is tuple else (children,)
         raise _node_overflow(op, operands, params)  # type: ignore[arg-type]
@@ -1232,23 +1234,27 @@ def topological_order(root: Value) -> list[Value]:
             continue
         if node in visited:
             continue
-        mark_visited(node)
-        push(node)
-        push(_CHILDREN_DONE)
-        children = node._children
-        if children.__class__ is not tuple:  # one child, stored as itself (most nodes)
-            if children not in visited:
-                if children._children is not _NO_CHILDREN:  # type: ignore[union-attr]
-                    push(children)
-                else:
-                    mark_visited(children)
-                    emit(children)
-            continue
-        for child in children:  # type: ignore[union-attr]
-            if child not in visited:
-                if child._children is not _NO_CHILDREN:
-                    push(child)
-                else:
-                    mark_visited(child)
-                    emit(child)
+        while True:  # `node` is not visited yet
+            mark_visited(node)
+            push(node)
+            push(_CHILDREN_DONE)
+            children = node._children
+            if children.__class__ is tuple:
+                for child in children:  # type: ignore[union-attr]
+                    if child not in visited:
+                        if child._children is not _NO_CHILDREN:
+                            push(child)
+                        else:
+                            mark_visited(child)
+                            emit(child)
+                break
+            # One child, stored as itself (most nodes). Pushed, it would be the next node popped,
+            # so the walk goes on with it here: a chain is followed without a stack round trip.
+            if children in visited:
+                break
+            if children._children is _NO_CHILDREN:  # type: ignore[union-attr]
+                mark_visited(children)
+                emit(children)
+                break
+            node = children  # type: ignore[assignment]
     return order

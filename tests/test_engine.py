@@ -331,6 +331,42 @@ def test_topological_order_lists_each_node_once_after_its_children(program):
     assert reachable == set(order)
 
 
+def _order_by_the_plain_depth_first_search(root):
+    """The order `topological_order` promises, found the plain way: pop a node, put it back under a
+    marker with its unvisited children above (a leaf is listed when first seen), list it when the
+    marker comes off. `topological_order` follows one-child nodes without the stack round trip."""
+    order, visited, stack = [], set(), [root]
+    while stack:
+        node = stack.pop()
+        if node is None:
+            order.append(stack.pop())
+            continue
+        if node in visited:
+            continue
+        visited.add(node)
+        stack += [node, None]
+        for child in node.children:
+            if child not in visited:
+                if child.children:
+                    stack.append(child)
+                else:
+                    visited.add(child)
+                    order.append(child)
+    return order
+
+
+@given(programs(max_ops=15), st.booleans())
+def test_topological_order_is_the_plain_depth_first_search_order(program, chain_on_top):
+    leaves = [Value(x) for x in program.inputs]
+    try:
+        out = run_program(program, leaves, Backend())
+        if chain_on_top:  # a run of one-child nodes above the program, and one into its leaves
+            out = (out * 0.5).relu().tanh().exp() + leaves[0].sin().cos()
+    except (ValueError, ArithmeticError):
+        return
+    assert topological_order(out) == _order_by_the_plain_depth_first_search(out)
+
+
 def test_topological_order_rejects_non_values():
     with pytest.raises(TypeError, match="topological_order: expected a Value, got 3"):
         topological_order(3)
