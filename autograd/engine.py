@@ -463,15 +463,15 @@ class Value:
             raise ValueError(f"{op or 'Value'}: data must be a finite number, got {data!r}")
         if label.__class__ is not str and not isinstance(label, str):
             raise _label_error(label)
-        if len(children) != len(local_grads):
+        self.data = data
+        self.grad = 0.0
+        if not children and not local_grads:  # a leaf
+            self._children = _NO_CHILDREN
+            self._local_grads = _ZERO_LOCALS
+        elif len(children) != len(local_grads):
             raise ValueError(
                 f"{op or 'Value'}: {len(children)} children but {len(local_grads)} local derivatives"
             )
-        self.data = data
-        self.grad = 0.0
-        if not children:
-            self._children = _NO_CHILDREN
-            self._local_grads = _ZERO_LOCALS
         elif len(children) == 1:
             self._children = children[0]
             self._local_grads = local_grads[0]
@@ -1227,6 +1227,7 @@ def topological_order(root: Value) -> list[Value]:
     # than (node, flag) tuples: a tuple per node kept the cyclic GC busy; measured 3-4x slower.)
     stack: list = [root]  # Values and the _CHILDREN_DONE marker
     pop, push, emit, mark_visited = stack.pop, stack.append, order.append, visited.add
+    leaf_children = _NO_CHILDREN
     while stack:
         node = pop()
         if node is _CHILDREN_DONE:
@@ -1242,7 +1243,7 @@ def topological_order(root: Value) -> list[Value]:
             if children.__class__ is tuple:
                 for child in children:  # type: ignore[union-attr]
                     if child not in visited:
-                        if child._children is not _NO_CHILDREN:
+                        if child._children is not leaf_children:
                             push(child)
                         else:
                             mark_visited(child)
@@ -1252,7 +1253,7 @@ def topological_order(root: Value) -> list[Value]:
             # so the walk goes on with it here: a chain is followed without a stack round trip.
             if children in visited:
                 break
-            if children._children is _NO_CHILDREN:  # type: ignore[union-attr]
+            if children._children is leaf_children:  # type: ignore[union-attr]
                 mark_visited(children)
                 emit(children)
                 break
