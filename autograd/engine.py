@@ -1176,17 +1176,32 @@ def dot(weights: Sequence[Operand], inputs: Sequence[Operand], bias: Operand | N
         input_data = inputs  # type: ignore[assignment]  # all checked to be floats
         children = weights  # type: ignore[assignment]
         local_grads = inputs  # type: ignore[assignment]
-    else:
+    else:  # numbers among the operands: one pass, pairing each operand with its partner's data
         weight_data = [_data_of(w, "dot") for w in weights]
         input_data = [_data_of(x, "dot") for x in inputs]
-        weight_children = [(w, x) for w, x in zip(weights, input_data) if isinstance(w, Value)]
-        input_children = [(x, w) for x, w in zip(inputs, weight_data) if isinstance(x, Value)]
-        pairs = weight_children + input_children
-        children = tuple(child for child, _ in pairs)  # type: ignore[misc]
-        local_grads = tuple(local for _, local in pairs)
-        # The record keeps numbers as the floats that were multiplied.
-        weights = tuple(w if isinstance(w, Value) else d for w, d in zip(weights, weight_data))
-        inputs = tuple(x if isinstance(x, Value) else d for x, d in zip(inputs, input_data))
+        weight_children: list[Value] = []
+        input_children: list[Value] = []
+        weight_locals: list[float] = []
+        input_locals: list[float] = []
+        recorded_weights: list[Operand] = []  # numbers as the floats that were multiplied
+        recorded_inputs: list[Operand] = []
+        for w, x, w_data, x_data in zip(weights, inputs, weight_data, input_data):
+            if isinstance(w, Value):
+                weight_children.append(w)
+                weight_locals.append(x_data)
+                recorded_weights.append(w)
+            else:
+                recorded_weights.append(w_data)
+            if isinstance(x, Value):
+                input_children.append(x)
+                input_locals.append(w_data)
+                recorded_inputs.append(x)
+            else:
+                recorded_inputs.append(x_data)
+        children = (*weight_children, *input_children)
+        local_grads = (*weight_locals, *input_locals)
+        weights = tuple(recorded_weights)
+        inputs = tuple(recorded_inputs)
     total = sum_in_order(map(_mul, weight_data, input_data))
     if bias is not None:
         if isinstance(bias, Value):

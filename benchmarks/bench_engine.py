@@ -28,7 +28,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from autograd import Value, dot, vsum
+from autograd import Value, dot, topological_order, vsum
 
 LAYER_SIZES = (2, 16, 16, 1)
 N_POINTS = 100
@@ -329,6 +329,32 @@ def wide_handwritten(ws: list[float], xs: list[float]) -> float:
     return grads[0] + 0.0 * total
 
 
+def chain_phases(n: int, repeats: int) -> dict[str, float]:
+    """Where gradstep's chain time goes: seconds per op of building the graph, its topological
+    order, the backward sweep (`backward()` minus its own topological order) and freeing the graph,
+    each the median over `repeats` runs."""
+    samples: dict[str, list[float]] = {"build": [], "topological order": [], "backward sweep": [], "free": []}
+    for _ in range(repeats):
+        gc.collect()
+        start = time.process_time()
+        x = Value(0.5)
+        y = x
+        for _ in range(n // 2):
+            y = (y * 0.999).relu()
+        built = time.process_time()
+        order = topological_order(y)
+        ordered = time.process_time()
+        y.backward()
+        swept = time.process_time()
+        del x, y, order
+        freed = time.process_time()
+        samples["build"].append(built - start)
+        samples["topological order"].append(ordered - built)
+        samples["backward sweep"].append((swept - ordered) - (ordered - built))
+        samples["free"].append(freed - swept)
+    return {phase: statistics.median(times) / n for phase, times in samples.items()}
+
+
 def bytes_per_node(build: Callable[[int], object], n: int) -> tuple[float, float]:
     """(bytes per node held by the built graph, peak bytes per node including backward)."""
     gc.collect()
@@ -415,6 +441,12 @@ def main(argv: list[str] | None = None) -> int:
         "deep chain with the cyclic GC paused (diagnostic only): "
         + ", ".join(f"{name} {t / n_chain * 1e9:.0f} ns" for name, t in paused.items())
         + f" ({paused['micrograd 0.1.0'] / paused['gradstep eager']:.1f}x)"
+    )
+    phases = chain_phases(n_chain, repeats)
+    rows.append(
+        "gradstep's deep chain by phase (diagnostic only): "
+        + ", ".join(f"{phase} {t * 1e9:.0f} ns" for phase, t in phases.items())
+        + " per op"
     )
 
     # 2. memory per node
