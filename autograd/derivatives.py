@@ -122,7 +122,7 @@ def _graph_gradients(order: Sequence[Value], output: Value) -> dict[Value, Value
             terms = contributions.pop(node, None)
             if terms is None:
                 continue  # the output does not depend on this node
-            upstream = grads[node] = _sum_of_products(terms if isinstance(terms, list) else [terms])
+            upstream = grads[node] = _sum_of_products(terms) if isinstance(terms, list) else _product(*terms)
         children = node.children
         if not children:
             continue
@@ -148,15 +148,18 @@ def _graph_gradients(order: Sequence[Value], output: Value) -> dict[Value, Value
             )
         for child, slope in zip(children, locals_):
             term: _Term
-            if isinstance(slope, Value) and (slope.op != "const" or slope.children):
+            if not isinstance(slope, Value):
+                if slope == 0.0:
+                    continue
+                term = (slope, upstream)
+            elif slope.op != "const" or slope.children:
                 # slope × the seed 1 is the slope itself, bit for bit: tanh's gradient is (1-t)*(1+t),
                 # and d(x*y)/dx is y, a forward node (`grad` gives the caller a node of its own).
                 term = (slope, 1.0 if upstream is seed else upstream)
+            elif slope.data == 0.0:
+                continue
             else:
-                number = slope.data if isinstance(slope, Value) else slope
-                if number == 0.0:
-                    continue
-                term = (number, upstream)
+                term = (slope.data, upstream)
             before = contributions.get(child)
             if before is None:
                 contributions[child] = term
@@ -168,13 +171,10 @@ def _graph_gradients(order: Sequence[Value], output: Value) -> dict[Value, Value
 
 
 def _sum_of_products(terms: list[_Term]) -> Value:
-    """Σ local × upstream over one value's contributions, as Values: one product, or one `dot` of
-    the local derivatives with the upstream gradients, which adds the products in order from 0.0
-    as the float pass does (`engine.sum_in_order`)."""
-    if len(terms) > 1:
-        return dot([local for local, _ in terms], [upstream for _, upstream in terms])
-    ((local, upstream),) = terms
-    return _product(local, upstream)
+    """Σ local × upstream over one value's two or more contributions, as one `dot` of the local
+    derivatives with the upstream gradients, which adds the products in order from 0.0 as the
+    float pass does (`engine.sum_in_order`). (One contribution is `_product` itself.)"""
+    return dot([local for local, _ in terms], [upstream for _, upstream in terms])
 
 
 def _product(local: Value | float, upstream: Value | float) -> Value:

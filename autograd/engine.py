@@ -1177,27 +1177,29 @@ def dot(weights: Sequence[Operand], inputs: Sequence[Operand], bias: Operand | N
         children = weights  # type: ignore[assignment]
         local_grads = inputs  # type: ignore[assignment]
     else:  # numbers among the operands: one pass, pairing each operand with its partner's data
-        weight_data = [_data_of(w, "dot") for w in weights]
-        input_data = [_data_of(x, "dot") for x in inputs]
+        weight_data = []
+        input_data = []
         weight_children: list[Value] = []
         input_children: list[Value] = []
         weight_locals: list[float] = []
         input_locals: list[float] = []
         recorded_weights: list[Operand] = []  # numbers as the floats that were multiplied
         recorded_inputs: list[Operand] = []
-        for w, x, w_data, x_data in zip(weights, inputs, weight_data, input_data):
-            if isinstance(w, Value):
-                weight_children.append(w)
+        for w, x in zip(weights, inputs):
+            w_is_value = isinstance(w, Value)
+            x_is_value = isinstance(x, Value)
+            w_data = w.data if w_is_value else _as_float(w, "dot")  # type: ignore[union-attr]
+            x_data = x.data if x_is_value else _as_float(x, "dot")  # type: ignore[union-attr]
+            weight_data.append(w_data)
+            input_data.append(x_data)
+            if w_is_value:
+                weight_children.append(w)  # type: ignore[arg-type]
                 weight_locals.append(x_data)
-                recorded_weights.append(w)
-            else:
-                recorded_weights.append(w_data)
-            if isinstance(x, Value):
-                input_children.append(x)
+            if x_is_value:
+                input_children.append(x)  # type: ignore[arg-type]
                 input_locals.append(w_data)
-                recorded_inputs.append(x)
-            else:
-                recorded_inputs.append(x_data)
+            recorded_weights.append(w if w_is_value else w_data)
+            recorded_inputs.append(x if x_is_value else x_data)
         children = (*weight_children, *input_children)
         local_grads = (*weight_locals, *input_locals)
         weights = tuple(recorded_weights)
