@@ -1218,7 +1218,10 @@ def dot(weights: Sequence[Operand], inputs: Sequence[Operand], bias: Operand | N
         for x in input_data:
             _as_float(x, "dot")
         raise _overflow("dot", *weight_data, *input_data)
-    return Value(total, "", children, local_grads, "dot", (weights, inputs, bias))
+    params = (weights, inputs, bias)
+    if len(children) == 1:  # the stored form of one child (see Value)
+        return _node(total, children[0], local_grads[0], "dot", params)
+    return _node(total, children or _NO_CHILDREN, local_grads or _ZERO_LOCALS, "dot", params)
 
 
 # ---------------------------------------------------------------------------------------------------
