@@ -684,3 +684,65 @@ def test_children_and_local_grads_are_read_only():
         y.children = (x, x)  # type: ignore[misc]
     with pytest.raises(AttributeError):
         y.local_grads = (1.0,)  # type: ignore[misc]
+
+
+@pytest.mark.parametrize("name", sorted(OPS))
+def test_every_op_node_keeps_its_params_when_labelled_and_unlabelled(name):
+    case = OP_CASES[name]
+    out = case.build(*[Value(x) for x in case.points[0]])
+    params = out.params
+    assert out.label == ""
+    out.label = "n"
+    assert (out.label, out.params) == ("n", params)
+    assert repr(out).endswith("label='n')")
+    out.label = "renamed"
+    assert (out.label, out.params) == ("renamed", params)
+    out.label = ""
+    assert (out.label, out.params) == ("", params)
+    assert out.params is params
+
+
+def test_label_and_params_share_one_slot():
+    # Each slot costs the cyclic GC a visit per node per collection (see `Value.__slots__`).
+    assert Value.__slots__ == ("data", "grad", "_children", "_local_grads", "op", "_params_label")
+    x = Value(1.0, "x")
+    y = x * 0.5
+    assert (y.params, y.label) == (0.5, "")
+    z = Value(3.0, "z", (x,), (1.0,), "custom", params=(1, 2))
+    assert (z.label, z.params) == ("z", (1, 2))
+
+
+@pytest.mark.parametrize("bad", [3, None, ("a",), b"x"])
+def test_setting_a_label_that_is_not_a_str_is_refused_naming_it(bad):
+    y = Value(1.0) * 2.0
+    with pytest.raises(TypeError, match=re.escape(f"Value: label must be a str, got {bad!r}")):
+        y.label = bad
+    assert (y.label, y.params) == ("", 2.0)  # unchanged
+
+
+def _runs_above(below: Value, length: int) -> Value:
+    out = below
+    for i in range(length):
+        out = (out * 0.5) if i % 2 else out.tanh()
+    return out
+
+
+@pytest.mark.parametrize("length", [1, 2, 3, 9])
+@pytest.mark.parametrize(
+    "shape",
+    ["ends in a new leaf", "ends in a listed leaf", "ends in a listed node", "ends above two children"],
+)
+def test_topological_order_of_one_child_runs_is_the_plain_order(length, shape):
+    a, b = Value(1.0, "a"), Value(2.0, "b")
+    shared = (a * b).exp()
+    if shape == "ends in a new leaf":
+        out = shared + _runs_above(Value(0.3, "c"), length)
+    elif shape == "ends in a listed leaf":
+        out = shared + _runs_above(a, length)
+    elif shape == "ends in a listed node":
+        out = shared + _runs_above(shared, length) * _runs_above(shared.tanh(), length)
+    else:
+        out = _runs_above(a * b + _runs_above(a, length), length)
+    order = topological_order(out)
+    assert order == _order_by_the_plain_depth_first_search(out)
+    assert len(order) == len(set(order))
