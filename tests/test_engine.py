@@ -746,3 +746,37 @@ def test_topological_order_of_one_child_runs_is_the_plain_order(length, shape):
     order = topological_order(out)
     assert order == _order_by_the_plain_depth_first_search(out)
     assert len(order) == len(set(order))
+
+
+_NUMBER_FORMS = {
+    "add": lambda x, c: x + c,
+    "radd": lambda x, c: c + x,
+    "sub": lambda x, c: x - c,
+    "rsub": lambda x, c: c - x,
+    "mul": lambda x, c: x * c,
+    "rmul": lambda x, c: c * x,
+    "div": lambda x, c: x / c,
+    "rdiv": lambda x, c: c / x,
+    "max": lambda x, c: x.max(c),
+}
+
+
+@pytest.mark.parametrize("form", sorted(_NUMBER_FORMS))
+@pytest.mark.parametrize("bad", [math.inf, -math.inf, math.nan, "numpy inf"])
+def test_number_forms_refuse_a_non_finite_number_naming_the_op(form, bad):
+    np = pytest.importorskip("numpy")
+    number = np.float64("inf") if bad == "numpy inf" else bad
+    op = form.removeprefix("r") if form != "max" else form
+    message = f"{op}: operand must be a finite number, got {float(number)!r}"
+    with pytest.raises(ValueError, match=re.escape(message)):
+        _NUMBER_FORMS[form](Value(2.0), number)
+
+
+@pytest.mark.parametrize("form", sorted(_NUMBER_FORMS))
+def test_number_forms_record_a_plain_float_whatever_number_type_they_get(form):
+    np = pytest.importorskip("numpy")
+    for number in (0.5, 3, np.float64(0.5), np.int64(3)):
+        out = _NUMBER_FORMS[form](Value(2.0), number)
+        assert out.op.endswith("_const") and type(out.params) is float and out.params == float(number)
+        expected = max(2.0, float(number)) if form == "max" else _NUMBER_FORMS[form](2.0, float(number))
+        assert out.data == expected
