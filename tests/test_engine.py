@@ -780,3 +780,33 @@ def test_number_forms_record_a_plain_float_whatever_number_type_they_get(form):
         assert out.op.endswith("_const") and type(out.params) is float and out.params == float(number)
         expected = max(2.0, float(number)) if form == "max" else _NUMBER_FORMS[form](2.0, float(number))
         assert out.data == expected
+
+
+def _stored_slots(node: Value) -> dict:
+    return {name: getattr(node, name) for name in Value.__slots__}
+
+
+@pytest.mark.parametrize("name", sorted(OPS))
+def test_every_op_node_is_the_node_the_value_constructor_makes(name):
+    # Some ops set a node's slots themselves instead of calling `_node`: whatever way an op builds
+    # its node, it holds what Value(data, label, children, local_grads, op, params) holds.
+    case = OP_CASES[name]
+    for point in case.points:
+        leaves = [Value(x) for x in point]
+        try:
+            out = case.build(*leaves)
+        except (ValueError, ArithmeticError):
+            continue
+        same = Value(out.data, out.label, out.children, out.local_grads, out.op, out.params)
+        stored, expected = _stored_slots(out), _stored_slots(same)
+        assert stored.keys() == expected.keys()
+        for slot in stored:
+            assert type(stored[slot]) is type(expected[slot]), slot
+            assert stored[slot] == expected[slot] or stored[slot] is expected[slot], slot
+        assert all(type(x) is float for x in (out.data, out.grad, *out.local_grads))
+        kind = OPS[name].params_kind
+        if kind == "none":
+            assert out.params is None
+        elif kind == "constant":
+            assert type(out.params) is float
+        assert out.label == "" and out.grad == 0.0
