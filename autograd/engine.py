@@ -567,7 +567,8 @@ class Value:
     # One method makes both forms (``__mul__`` is registered as ``mul`` and as ``mul_const``): a
     # separate method for the number form cost one more Python call per op. A plain finite float
     # is taken as it is, anything else through `_as_float` (which converts ints and NumPy scalars
-    # and names the op in its errors): its call cost ~15 ns per node.
+    # and names the op in its errors): its call cost ~15 ns per node. A float operand is tested
+    # for before `isinstance(other, Value)`, which takes ~25 ns to say no to a float.
 
     @register_op(
         "add", 2, "+", "d(a+b)/da = 1", "d(a+b)/db = 1",
@@ -582,7 +583,7 @@ class Value:
     )  # fmt: skip
     def __add__(self, other: Operand) -> Value:
         node = _new_object(Value)  # the node _node would make, built here (see _node)
-        if isinstance(other, Value):
+        if other.__class__ is not float and isinstance(other, Value):
             data = self.data + other.data
             node._children = (self, other)
             node._local_grads = (1.0, 1.0)
@@ -622,7 +623,7 @@ class Value:
         code=OpCode("a - c", ("1.0",)), graph_derivatives=lambda n: (1.0,), number_operand=1,
     )  # fmt: skip
     def __sub__(self, other: Operand) -> Value:
-        if isinstance(other, Value):
+        if other.__class__ is not float and isinstance(other, Value):
             return _node(self.data - other.data, (self, other), (1.0, -1.0), "sub")
         c = other if other.__class__ is float and other - other == 0.0 else _as_float(other, "sub")
         return _node(self.data - c, self, 1.0, "sub_const", c)
@@ -651,7 +652,7 @@ class Value:
     )  # fmt: skip
     def __mul__(self, other: Operand) -> Value:
         node = _new_object(Value)  # the node _node would make, built here (see _node)
-        if isinstance(other, Value):
+        if other.__class__ is not float and isinstance(other, Value):
             a, b = self.data, other.data
             data = a * b
             node._children = (self, other)
@@ -699,7 +700,7 @@ class Value:
         local_formulas=("1 / c",), graph_derivatives=lambda n: (1.0 / n.params,), number_operand=1,
     )  # fmt: skip
     def __truediv__(self, other: Operand) -> Value:
-        if not isinstance(other, Value):
+        if other.__class__ is float or not isinstance(other, Value):
             c = other if other.__class__ is float and other - other == 0.0 else _as_float(other, "div")
             if c == 0.0:
                 raise ZeroDivisionError(f"div: division by zero ({self.data!r} / {c!r})")
@@ -1010,7 +1011,7 @@ class Value:
     def max(self, other: Operand) -> Value:
         """The larger of self and `other` (self on ties) as a node, so the choice is in the graph:
         compiled code makes it again on every call, and the gradient flows to the chosen one."""
-        if isinstance(other, Value):
+        if other.__class__ is not float and isinstance(other, Value):
             if self.data >= other.data:
                 return _node(self.data, (self, other), (1.0, 0.0), "max")
             return _node(other.data, (self, other), (0.0, 1.0), "max")
