@@ -438,8 +438,8 @@ class Value:
 
     A node with one child (most ops) stores that child and its local derivative directly, not in
     one-element tuples; `children` and `local_grads` give the tuples either way. The engine's own
-    loops read the stored form (`_children`, `_local_grads`), which a tool never needs to. `label`
-    and `params`, rarely both set, share one slot (`_params_label`) the same way.
+    loops (and `grad`'s) read the stored form (`_children`, `_local_grads`), which a tool never
+    needs to. `label` and `params`, rarely both set, share one slot (`_params_label`) the same way.
     Comparisons ``<, <=, >, >=`` compare `data` and return plain bools (they are not differentiable).
     """
 

@@ -125,6 +125,49 @@ def test_errors_name_the_problem():
         hvp(lambda v: v[0] * v[1], [1.0, 2.0], [1.0])
 
 
+def _wrong_count_op():
+    """A node of an op registered here whose graph_derivatives gives two slopes for one operand."""
+    name = "test_two_slopes"
+    autograd.register_op(name, 1, "w", "d(w a)/da = 1", graph_derivatives=lambda n: (1.0, 1.0))(lambda: None)
+    return name
+
+
+@pytest.mark.parametrize(
+    ("build", "message"),
+    [
+        (  # one child
+            lambda x, y: x.sqrt(),
+            "grad(create_graph=True): the local derivative of sqrt at (0.0) is inf (operand 0); "
+            "a gradient graph holds finite numbers only",
+        ),
+        (  # two children, the infinite one first
+            lambda x, y: x**y,
+            "grad(create_graph=True): the local derivative of vpow at (0.0, 0.5) is inf (operand 0); "
+            "a gradient graph holds finite numbers only",
+        ),
+        (
+            lambda x, y: Value(1.0, "", (x,), (1.0,), "custom"),
+            "grad(create_graph=True): op 'custom' declares no graph_derivatives (its local derivatives "
+            "as Values), so its gradient cannot be a graph",
+        ),
+        (
+            lambda x, y: Value(1.0, "", (x,), (1.0,), _wrong_count_op()),
+            "grad(create_graph=True): op 'test_two_slopes': its graph_derivatives gave 2 derivatives "
+            "for 1 operands",
+        ),
+    ],
+)
+def test_create_graph_errors_name_the_op_and_operand(build, message):
+    x, y = Value(0.0, "x"), Value(0.5, "y")
+    try:
+        out = build(x, y)
+        with pytest.raises(ValueError) as raised:
+            grad(out, [x, y], create_graph=True)
+        assert str(raised.value) == message
+    finally:
+        OPS.pop("test_two_slopes", None)
+
+
 def test_graph_gradient_can_be_stepped_and_compiled():
     x = Value(0.4, "x")
     w = Value(-1.5, "w")
