@@ -690,7 +690,7 @@ class Value:
             (Guard("b == 0.0", ZeroDivisionError, "division by zero", operand=1),),
         ),
         local_formulas=("1 / b", None),
-        graph_derivatives=lambda n: (1.0 / n.children[1], -(n / n.children[1])),  # type: ignore[has-type]
+        graph_derivatives=lambda n: _div_graph_derivatives(n, n.children[1]),
     )  # fmt: skip
     @register_op(
         "div_const", 1, "/", "d(a/c)/da = 1/c", doc="a / c for a nonzero number c",
@@ -717,7 +717,8 @@ class Value:
         "rdiv_const", 1, "/", "d(c/a)/da = -c/a**2", doc="c / a for a number c",
         formula="{c}/{a}", precedence=MULTIPLICATIVE, operand_precedence=(UNARY,), params_kind="constant",
         code=OpCode("c / a", ("-(out / a)",), (Guard("a == 0.0", ZeroDivisionError, "division by zero"),)),
-        local_formulas=(None,), graph_derivatives=lambda n: (-(n / n.children[0]),), number_operand=0,
+        local_formulas=(None,), graph_derivatives=lambda n: _rdiv_graph_derivatives(n),
+        number_operand=0,
     )  # fmt: skip
     def __rtruediv__(self, other: Number) -> Value:
         c = other if other.__class__ is float and other - other == 0.0 else _as_float(other, "div")
@@ -1080,8 +1081,8 @@ def _stored_edges(
     if not children:
         return _NO_CHILDREN, _ZERO_LOCALS
     return (
-        children if children.__class__ is tuple else tuple(children),  # type: ignore[return-value]
-        local_grads if local_grads.__class__ is tuple else tuple(local_grads),  # type: ignore[return-value]
+        children if children.__class__ is tuple else tuple(children),
+        local_grads if local_grads.__class__ is tuple else tuple(local_grads),
     )
 
 
@@ -1146,6 +1147,20 @@ def seed_backward(order: Sequence[Value], root: Value) -> float:
 
 def _sign(a: float) -> float:
     return 1.0 if a > 0.0 else (-1.0 if a < 0.0 else 0.0)
+
+
+# div's and rdiv_const's graph derivatives are written here rather than in the ops' lambdas:
+# inside the class body mypy cannot type Value's own `/` and unary minus yet.
+
+
+def _div_graph_derivatives(node: Value, b: Value) -> tuple[Value, Value]:
+    """d(a/b)/da = 1/b and d(a/b)/db = -(a/b)/b as Values (`node` is a/b)."""
+    return 1.0 / b, -(node / b)
+
+
+def _rdiv_graph_derivatives(node: Value) -> tuple[Value]:
+    """d(c/b)/db = -(c/b)/b as a Value (`node` is c/b)."""
+    return (-(node / node.children[0]),)
 
 
 def _vpow_graph_derivatives(node: Value, a: Value, b: Value) -> tuple[Value | float, ...]:
@@ -1365,11 +1380,11 @@ def topological_order(root: Value) -> list[Value]:
             below = None  # the node with several children that the run ends above, if it does
             while True:
                 if children not in visited:
-                    grandchildren = children._children  # type: ignore[union-attr]
+                    grandchildren = children._children
                     if grandchildren.__class__ is not tuple:  # one more one-child node
                         if node is first:
                             start = len(stack) - 1
-                        node = children  # type: ignore[assignment]
+                        node = children
                         mark_visited(node)
                         push(node)
                         children = grandchildren
@@ -1378,7 +1393,7 @@ def topological_order(root: Value) -> list[Value]:
                         below = children
                     else:  # a leaf, seen for the first time
                         mark_visited(children)
-                        emit(children)  # type: ignore[arg-type]
+                        emit(children)
                 break
             # A marker lists the run (deepest first) once whatever goes above it is listed.
             if node is first:
@@ -1393,7 +1408,7 @@ def topological_order(root: Value) -> list[Value]:
             children = grandchildren
         push(node)  # a node with several children (or the root as a leaf)
         push(_CHILDREN_DONE)
-        for child in children:  # type: ignore[union-attr]
+        for child in children:
             if child not in visited:
                 if child._children is not leaf_children:
                     push(child)

@@ -217,7 +217,7 @@ class _Rename(ast.NodeTransformer):
 def substitute(tree: ast.expr, names: dict[str, ast.expr]) -> ast.expr:
     """A new tree: `tree` with `names` put in (operands, constants), every part made of numbers
     alone folded. `tree` itself is left as it is."""
-    return _Substitute(names).visit(tree)  # type: ignore[no-any-return]
+    return _Substitute(names).visit(tree)
 
 
 def _expression(template: str, op: str, names: dict[str, ast.expr], dialect: Dialect) -> ast.expr:
@@ -506,4 +506,4 @@ def build(source: str, function_name: str, namespace: dict[str, Any]) -> Callabl
     # number is a float repr. (`compile` in this package is ours; the built-in is builtins.compile.)
     code = builtins.compile(source, f"<gradstep compiled {function_name}>", "exec")
     exec(code, namespace)
-    return namespace[function_name]  # type: ignore[no-any-return]
+    return namespace[function_name]
