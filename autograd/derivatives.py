@@ -13,7 +13,9 @@ The graph of ``dy`` is the backward pass written out with ordinary ops: for ever
 forward graph, the op's local derivative built from engine ops (its `OpSpec.graph_derivatives`,
 e.g. tanh's ``(1 - t) * (1 + t)`` where ``t`` is the tanh node itself) times the upstream gradient,
 and the contributions a value receives added up in the order `backward()` adds them. So its data
-is bit for bit the float `backward()` computes, and it can be differentiated (again and again: the
+is bit for bit the float `backward()` computes (but for the sign of a zero: `backward()` adds every
+contribution to 0.0, so its zeros are +0.0, while a value with one contribution gets that product
+as it is, which can be -0.0), and it can be differentiated (again and again: the
 n-th derivative is n calls), drawn (`autograd.draw(dy, backward_nodes=...)`), stepped
 (`autograd.chain_rule_steps`) and compiled (`autograd.compile`) like any graph.
 
@@ -52,7 +54,8 @@ def grad(output: Value, inputs: Sequence[Value], create_graph: bool = False) -> 
 
     With ``create_graph=False`` (default) the result is floats, bit for bit what ``output.backward()``
     would add to those inputs' grads. With ``create_graph=True`` it is Values whose graph is the
-    backward pass itself (see the module docstring), with the same numbers as data. An input the
+    backward pass itself (see the module docstring), with the same numbers as data (a zero may be
+    -0.0 where the float is +0.0). An input the
     output does not depend on gets 0.0 (a constant Value with ``create_graph=True``); the same
     input may appear twice. Interior nodes are allowed as inputs: their gradient is d output / d node
     with the node's own computation held fixed, as `backward()` leaves it in ``node.grad``.
@@ -127,7 +130,12 @@ def _graph_gradients(order: Sequence[Value], output: Value) -> dict[Value, Value
         if upstream is None:
             terms = pop_terms(node, None)
             if terms is None:
-                continue  # the output does not depend on this node
+                # Every contribution to this node was an exact zero (a zero local derivative
+                # above it), so its gradient is 0 and passes 0 on, as in the float pass; but there
+                # a zero times an infinite local derivative of its own is NaN, which no graph holds.
+                if node._children is not _NO_CHILDREN and not _finite_locals(node):
+                    raise _graph_derivatives_error(node)
+                continue
             upstream = grads[node] = _sum_of_products(terms) if terms.__class__ is list else _product(*terms)
         stored: Any = node._children  # the stored form (see `Value`): one child as itself
         if stored is _NO_CHILDREN:
@@ -141,8 +149,7 @@ def _graph_gradients(order: Sequence[Value], output: Value) -> dict[Value, Value
         # A node with one child (most nodes) takes no zip and no map here: a third of the time per
         # node on a chain. Local derivatives are checked before graph_derivatives builds from them.
         one_child = stored.__class__ is not tuple
-        locals_: Any = node._local_grads
-        if not (locals_ - locals_ == 0.0 if one_child else all(map(_isfinite, locals_))):
+        if not _finite_locals(node):
             raise _graph_derivatives_error(node)
         slopes = spec.graph_derivatives(node)
         if len(slopes) != (1 if one_child else len(stored)):
@@ -171,6 +178,13 @@ def _graph_gradients(order: Sequence[Value], output: Value) -> dict[Value, Value
             else:
                 contributions[child] = [before, term]  # type: ignore[list-item]
     return grads
+
+
+def _finite_locals(node: Value) -> bool:
+    """Whether every local derivative of `node` is finite (read in the stored form: one child's
+    as itself, so no map over a one-element tuple)."""
+    locals_: Any = node._local_grads
+    return locals_ - locals_ == 0.0 if locals_.__class__ is not tuple else all(map(_isfinite, locals_))
 
 
 def _graph_derivatives_error(node: Value, slopes: Sequence[Value | float] = ()) -> ValueError:

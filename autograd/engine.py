@@ -21,7 +21,7 @@ import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Literal, TypeVar, Union
+from typing import Any, Literal, NamedTuple, TypeVar, Union
 
 __all__ = [
     "ADDITIVE",
@@ -405,14 +405,11 @@ def _data_read(kind: str, *operands: object) -> None:
 # ---------------------------------------------------------------------------------------------------
 
 
-class _Labelled:
+class _Labelled(NamedTuple):
     """A labelled node's label and params, kept together in the node's `_params_label` slot."""
 
-    __slots__ = ("label", "params")
-
-    def __init__(self, label: str, params: Any) -> None:
-        self.label = label
-        self.params = params
+    label: str
+    params: Any
 
 
 class Value:
@@ -488,7 +485,7 @@ class Value:
         else:
             self._children, self._local_grads = _stored_edges(children, local_grads)
         self.op = op
-        self._params_label = _Labelled(label, params) if label else params
+        self._params_label = _Labelled(label, params) if label or label.__class__ is not str else params
 
     @property
     def label(self) -> str:
@@ -500,14 +497,22 @@ class Value:
     def label(self, label: str) -> None:
         if label.__class__ is not str and not isinstance(label, str):
             raise _label_error(label)
-        params = self.params
-        self._params_label = _Labelled(label, params) if label else params
+        # getattr: the slot is unset only while a pickle made before label and params shared it
+        # loads (it sets `label` and `params` by name, on a node made without __init__).
+        stored = getattr(self, "_params_label", None)
+        params = stored.params if stored.__class__ is _Labelled else stored
+        self._params_label = _Labelled(label, params) if label or label.__class__ is not str else params
 
     @property
     def params(self) -> Any:
         """What the op's forward used besides its children (see the class docstring)."""
         stored = self._params_label
         return stored.params if stored.__class__ is _Labelled else stored
+
+    @params.setter
+    def params(self, params: Any) -> None:
+        stored = getattr(self, "_params_label", None)
+        self._params_label = stored._replace(params=params) if stored.__class__ is _Labelled else params
 
     @property
     def children(self) -> tuple[Value, ...]:
