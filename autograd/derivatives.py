@@ -136,7 +136,12 @@ def _graph_gradients(order: Sequence[Value], output: Value) -> dict[Value, Value
                 if node._children is not _NO_CHILDREN and not _finite_locals(node):
                     raise _graph_derivatives_error(node)
                 continue
-            upstream = grads[node] = _sum_of_products(terms) if terms.__class__ is list else _product(*terms)
+            try:
+                upstream = grads[node] = (
+                    _sum_of_products(terms) if terms.__class__ is list else _product(*terms)
+                )
+            except OverflowError as error:  # the float pass gives ±inf here; a graph cannot hold it
+                raise _gradient_overflow(node, error) from None
         stored: Any = node._children  # the stored form (see `Value`): one child as itself
         if stored is _NO_CHILDREN:
             continue  # a leaf
@@ -178,6 +183,21 @@ def _graph_gradients(order: Sequence[Value], output: Value) -> dict[Value, Value
             else:
                 contributions[child] = [before, term]  # type: ignore[list-item]
     return grads
+
+
+def _gradient_overflow(node: Value, error: OverflowError) -> OverflowError:
+    from .steps import describe_node  # the stepper's short names; imported only for this message
+
+    if node.label:
+        name = repr(node.label)
+    elif node._children is _NO_CHILDREN:
+        name = f"the leaf of value {node.data!r}"
+    else:
+        name = describe_node(node) or f"the {node.op} node of value {node.data!r}"
+    return OverflowError(
+        f"grad(create_graph=True): the gradient with respect to {name} is too large for a float "
+        f"(backward() gives ±inf there; a gradient graph holds finite numbers only): {error}"
+    )
 
 
 def _finite_locals(node: Value) -> bool:

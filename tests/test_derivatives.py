@@ -173,6 +173,20 @@ def test_create_graph_errors_name_the_op_and_operand(build, message):
         OPS.pop("test_two_slopes", None)
 
 
+@pytest.mark.parametrize(("label", "named"), [("x", "'x'"), ("", "the leaf of value 1e-300")])
+def test_a_gradient_too_large_for_a_float_is_refused_naming_its_value(label, named):
+    x = Value(1e-300, label)
+    out = x * 1e300 * 1e300  # 1e300, and d out / dx = 1e600
+    assert grad(out, [x]) == [math.inf]  # the float pass overflows to inf, as backward() does
+    with pytest.raises(OverflowError) as raised:
+        grad(out, [x], create_graph=True)
+    assert str(raised.value) == (
+        f"grad(create_graph=True): the gradient with respect to {named} is too large for a float "
+        "(backward() gives ±inf there; a gradient graph holds finite numbers only): "
+        "mul: result is too large for a float (operands: 1e+300, 1e+300)"
+    )
+
+
 def test_graph_gradient_can_be_stepped_and_compiled():
     x = Value(0.4, "x")
     w = Value(-1.5, "w")
