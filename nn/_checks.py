@@ -18,6 +18,8 @@ def is_finite_real(value: object) -> TypeGuard[float]:
 
     An int too large for a float (``10**400``) is not finite here: no float can hold it.
     """
+    if value.__class__ is float:  # the common case, without the ABC check (~1 µs): data sets
+        return value - value == 0.0  # of 100,000 numbers are checked number by number
     if not isinstance(value, numbers.Real) or isinstance(value, bool):
         return False
     try:

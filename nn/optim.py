@@ -260,9 +260,29 @@ class Optimizer:
         """Update every parameter from its current grad, all or nothing.
 
         If a new value, or a buffer the optimiser keeps (momentum, moments), would not be finite, a
-        `FloatingPointError` names the parameter and nothing changes.
+        `FloatingPointError` names the parameter and nothing changes. The numbers are those of
+        ``staged_step().apply()`` bit for bit (tested), without the per-parameter records a stepper
+        reads.
         """
-        self.staged_step().apply()
+        # Building those records cost ~1 µs per parameter: 2,368 weights took 2.4 ms per SGD step,
+        # 16x the batched forward and backward pass of the step (nn.BatchedStep on digits).
+        values, buffers = self._new_values(self.current_lr)
+        if not (
+            all(map(math.isfinite, values)) and all(all(map(math.isfinite, b)) for b in buffers.values())
+        ):
+            self.staged_step().apply()  # raises the FloatingPointError that names the parameter
+            return
+        for name, buffer in buffers.items():
+            setattr(self, name, buffer)
+        for parameter, value in zip(self.params, values):
+            parameter.data = value
+        self.steps += 1
+
+    def _new_values(self, lr: float) -> tuple[list[float], dict[str, list[float]]]:
+        """Every parameter's new value and the optimiser's new buffers, as `_stage` computes them;
+        an optimiser may compute them without the records (`SGD` and `Adam` do)."""
+        updates, buffers = self._stage(lr)
+        return [update.data_after for update in updates], buffers
 
     def staged_step(self) -> StagedUpdate:
         """The next step computed but not applied: each parameter's arithmetic and state, as an
@@ -381,6 +401,24 @@ class SGD(Optimizer):
             )
         return updates, ({"momentum_buffers": buffers} if momentum != 0.0 else {})
 
+    def _new_values(self, lr: float) -> tuple[list[float], dict[str, list[float]]]:
+        # `_stage`'s arithmetic, operation for operation, without its records.
+        momentum, dampening, weight_decay = self.momentum, self.dampening, self.weight_decay
+        if momentum == 0.0 and weight_decay == 0.0:
+            return [parameter.data - lr * parameter.grad for parameter in self.params], {}
+        values, buffers = [], []
+        previous = self.momentum_buffers
+        for index, parameter in enumerate(self.params):
+            g = parameter.grad
+            if weight_decay != 0.0:
+                g = g + weight_decay * parameter.data
+            if momentum != 0.0:
+                buffer = g if previous is None else previous[index] * momentum + (1.0 - dampening) * g
+                buffers.append(buffer)
+                g = g + momentum * buffer if self.nesterov else buffer
+            values.append(parameter.data - lr * g)
+        return values, ({"momentum_buffers": buffers} if momentum != 0.0 else {})
+
 
 class Adam(Optimizer):
     """Adam (Kingma & Ba), as ``torch.optim.Adam``:
@@ -470,6 +508,29 @@ class Adam(Optimizer):
             second.append(v)
 
         return updates, {"first_moments": first, "second_moments": second}
+
+    def _new_values(self, lr: float) -> tuple[list[float], dict[str, list[float]]]:
+        # `_stage`'s arithmetic, operation for operation, without its records.
+        beta1, beta2 = self.betas
+        t = self.steps + 1
+        step_size = lr / (1.0 - beta1**t)
+        bias_correction2_sqrt = (1.0 - beta2**t) ** 0.5
+        weight, eps, weight_decay = 1.0 - beta1, self.eps, self.weight_decay
+        decoupled = weight_decay != 0.0 and self.decoupled_weight_decay
+        coupled = weight_decay != 0.0 and not self.decoupled_weight_decay
+        values, first, second = [], [], []
+        for parameter, m, v in zip(self.params, self.first_moments, self.second_moments):
+            p, g = parameter.data, parameter.grad
+            if decoupled:
+                p = p * (1.0 - lr * weight_decay)
+            elif coupled:
+                g = g + weight_decay * p
+            m = m + weight * (g - m) if weight < 0.5 else g - (g - m) * (1.0 - weight)
+            v = v * beta2 + (1.0 - beta2) * g * g
+            values.append(p + -step_size * m / (math.sqrt(v) / bias_correction2_sqrt + eps))
+            first.append(m)
+            second.append(v)
+        return values, {"first_moments": first, "second_moments": second}
 
 
 class AdamW(Adam):

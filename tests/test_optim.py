@@ -553,3 +553,49 @@ def test_a_staged_step_that_would_overflow_stages_nothing():
     with pytest.raises(FloatingPointError, match="would make w inf"):
         optimizer.staged_step()
     assert w.data == 1e308 and optimizer.steps == 0
+
+
+# ---------------------------------------------------------------------------------------------------
+# step() computes without records; staged_step().apply() with them: the same numbers, bit for bit
+# ---------------------------------------------------------------------------------------------------
+
+_EVERY_CONFIGURATION = {
+    "SGD": [{}, {"weight_decay": 0.01}, {"momentum": 0.9}, {"momentum": 0.9, "dampening": 0.3},
+            {"momentum": 0.8, "nesterov": True, "weight_decay": 0.05}],
+    "Adam": [{}, {"weight_decay": 0.02}, {"weight_decay": 0.02, "decoupled_weight_decay": True},
+             {"betas": (0.6, 0.9), "eps": 1e-3}, {"betas": (0.3, 0.5)}],
+    "AdamW": [{}, {"weight_decay": 0.1}],
+}  # fmt: skip
+
+
+def _every_optimizer_class(base=nn.optim.Optimizer):
+    for cls in base.__subclasses__():
+        yield cls
+        yield from _every_optimizer_class(cls)
+
+
+def test_every_optimizer_is_checked_step_against_staged_step():
+    assert {cls.__name__ for cls in _every_optimizer_class()} == set(_EVERY_CONFIGURATION)
+
+
+@pytest.mark.parametrize(
+    ("name", "options"), [(name, o) for name, configs in _EVERY_CONFIGURATION.items() for o in configs]
+)
+def test_step_writes_what_staged_step_applies_bit_for_bit(name, options):
+    rng = random.Random(7)
+    start = [rng.uniform(-2, 2) for _ in range(9)]
+    schedule = ExponentialDecay(0.3, 0.9)
+    twins = []
+    for _ in range(2):
+        params = [Value(x, f"p{i}") for i, x in enumerate(start)]
+        twins.append((params, getattr(nn, name)(params, lr=schedule, **options)))
+    (fast_params, fast), (staged_params, staged) = twins
+    for step in range(6):
+        grads = [rng.choice([0.0, -0.0, 1e-300]) if step == 3 else rng.gauss(0, 1) for _ in start]
+        for params in (fast_params, staged_params):
+            for parameter, g in zip(params, grads):
+                parameter.grad = g
+        fast.step()
+        staged.staged_step().apply()
+        assert all(same_bits(a.data, b.data) for a, b in zip(fast_params, staged_params)), step
+        assert json.dumps(fast.state_dict()) == json.dumps(staged.state_dict()), step
