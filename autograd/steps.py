@@ -388,8 +388,9 @@ class StagedUpdate:
     """One optimiser step computed but not yet applied: every parameter's `ParameterUpdate`.
 
     `apply()` makes exactly these changes (parameter values and the optimiser's state) and counts the
-    step; an optimiser's ``step()`` is ``staged_step().apply()``, so what a stepper shows is what a
-    step does. Applying twice, or after the optimiser has moved on, raises RuntimeError.
+    step; an optimiser's ``step()`` writes what ``staged_step().apply()`` does, bit for bit, so what
+    a stepper shows is what a step does. Applying twice, or after the optimiser has moved on,
+    raises RuntimeError.
     """
 
     optimizer: str

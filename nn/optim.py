@@ -288,9 +288,10 @@ class Optimizer:
         """The next step computed but not applied: each parameter's arithmetic and state, as an
         `autograd.steps.StagedUpdate` whose ``apply()`` makes exactly those changes.
 
-        `step()` is ``staged_step().apply()``, so the stepper (`autograd.steps.training_step_steps`)
-        shows the very numbers a step writes. Raises FloatingPointError (and stages nothing) if any
-        new value or buffer would not be finite.
+        `step()` writes the same numbers as ``staged_step().apply()``, bit for bit (tested), so the
+        stepper (`autograd.steps.training_step_steps`) shows the very numbers a step writes.
+        Raises FloatingPointError (and stages nothing) if any new value or buffer would not be
+        finite.
         """
         lr = self.current_lr
         updates, staged_buffers = self._stage(lr)
