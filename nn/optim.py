@@ -272,6 +272,10 @@ class Optimizer:
         ):
             self.staged_step().apply()  # raises the FloatingPointError that names the parameter
             return
+        self._commit(values, buffers)
+
+    def _commit(self, values: list[float], buffers: dict[str, list[float]]) -> None:
+        """Make a computed step's changes: the new buffers, every parameter's new value, the count."""
         for name, buffer in buffers.items():
             setattr(self, name, buffer)
         for parameter, value in zip(self.params, values):
@@ -321,11 +325,7 @@ class Optimizer:
                     "applied or the optimizer has moved on; call staged_step() again"
                 )
             applied = True
-            for name, buffer in staged_buffers.items():
-                setattr(self, name, buffer)
-            for update in updates:
-                update.parameter.data = update.data_after
-            self.steps += 1
+            self._commit([update.data_after for update in updates], staged_buffers)
 
         return StagedUpdate(type(self).__name__, lr, tuple(updates), apply)
 
