@@ -17,7 +17,15 @@ from hypothesis import strategies as st
 import autograd
 from autograd import OPS, Value, check_grads, dot, topological_order, vsum
 from tests.fixtures import LECTURE_NEURON_INPUTS, lecture_neuron
-from tests.strategies import OP_CASES, Backend, build_checked, programs, run_program
+from tests.strategies import (
+    NUMBER_FORMS,
+    OP_CASES,
+    WITH_CONSTANT,
+    Backend,
+    build_checked,
+    programs,
+    run_program,
+)
 
 # ---------------------------------------------------------------------------------------------------
 # Every registered op, gradient-checked against central differences.
@@ -749,37 +757,36 @@ def test_topological_order_of_one_child_runs_is_the_plain_order(length, shape):
     assert len(order) == len(set(order))
 
 
-_NUMBER_FORMS = {
-    "add": lambda x, c: x + c,
-    "radd": lambda x, c: c + x,
-    "sub": lambda x, c: x - c,
-    "rsub": lambda x, c: c - x,
-    "mul": lambda x, c: x * c,
-    "rmul": lambda x, c: c * x,
-    "div": lambda x, c: x / c,
-    "rdiv": lambda x, c: c / x,
-    "max": lambda x, c: x.max(c),
-}
+# The op each number form's errors name: the operator as written (`2 - x` is "sub"), but `2 ** x`
+# names rpow, as it always has.
+_WRITTEN_AS = {
+    "add_const": "add", "radd_const": "add", "sub_const": "sub", "rsub_const": "sub",
+    "mul_const": "mul", "rmul_const": "mul", "div_const": "div", "rdiv_const": "div",
+    "pow": "pow", "rpow": "rpow", "max_const": "max",
+}  # fmt: skip
+_WITH_A_NUMBER = {**NUMBER_FORMS, "max_const": lambda a, c: a.max(c)}
+assert set(_WRITTEN_AS) == set(_WITH_A_NUMBER) == set(WITH_CONSTANT)
 
 
-@pytest.mark.parametrize("form", sorted(_NUMBER_FORMS))
+@pytest.mark.parametrize("form", sorted(_WITH_A_NUMBER))
 @pytest.mark.parametrize("bad", [math.inf, -math.inf, math.nan, "numpy inf"])
 def test_number_forms_refuse_a_non_finite_number_naming_the_op(form, bad):
     np = pytest.importorskip("numpy")
     number = np.float64("inf") if bad == "numpy inf" else bad
-    op = form.removeprefix("r") if form != "max" else form
-    message = f"{op}: operand must be a finite number, got {float(number)!r}"
+    message = f"{_WRITTEN_AS[form]}: operand must be a finite number, got {float(number)!r}"
     with pytest.raises(ValueError, match=re.escape(message)):
-        _NUMBER_FORMS[form](Value(2.0), number)
+        _WITH_A_NUMBER[form](Value(2.0), number)
 
 
-@pytest.mark.parametrize("form", sorted(_NUMBER_FORMS))
+@pytest.mark.parametrize("form", sorted(_WITH_A_NUMBER))
 def test_number_forms_record_a_plain_float_whatever_number_type_they_get(form):
     np = pytest.importorskip("numpy")
     for number in (0.5, 3, np.float64(0.5), np.int64(3)):
-        out = _NUMBER_FORMS[form](Value(2.0), number)
-        assert out.op.endswith("_const") and type(out.params) is float and out.params == float(number)
-        expected = max(2.0, float(number)) if form == "max" else _NUMBER_FORMS[form](2.0, float(number))
+        out = _WITH_A_NUMBER[form](Value(2.0), number)
+        assert out.op == form and type(out.params) is float and out.params == float(number)
+        expected = (
+            max(2.0, float(number)) if form == "max_const" else _WITH_A_NUMBER[form](2.0, float(number))
+        )
         assert out.data == expected
 
 
